@@ -1,0 +1,36 @@
+"""Shared fixtures: the third-party datasets, reference tools, a temporary store."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+#: ../shared/datasets from the project root; CI has it, a clone elsewhere does not.
+SHARED = Path(os.environ.get("NETSPOT_SHARED", ROOT.parent / "shared")) / "datasets"
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """The third-party datasets folder; tests that need it skip with a reason elsewhere (CI turns that into a failure)."""
+    if not SHARED.is_dir():
+        pytest.skip(f"shared datasets not found at {SHARED} (only inside the netspot workplace)")
+    return SHARED
+
+
+def require_tool(name: str) -> str:
+    """Path of a reference tool (nfdump, tshark, softflowd, nfpcapd); skip with a reason when absent."""
+    path = shutil.which(name) or (f"/usr/sbin/{name}" if Path(f"/usr/sbin/{name}").exists() else None)
+    if path is None:
+        pytest.skip(f"reference tool {name!r} not installed (apt-get install nfdump tshark softflowd)")
+    return path
+
+
+@pytest.fixture
+def data() -> Path:
+    """Hand-made fixtures in tests/data."""
+    return DATA
