@@ -1,0 +1,1 @@
+"""Readers whose records become the ``dns``-type data."""

@@ -1,0 +1,1 @@
+"""Readers whose records become the ``event``-type data."""

@@ -1,0 +1,1 @@
+"""Query engines over the store: DuckDB (default, in-process) and Spark (the ``netspot[spark]`` extra)."""
