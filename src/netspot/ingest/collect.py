@@ -82,7 +82,7 @@ def expand(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def ingest_source(
-    src: Source, reader: Reader, sink: Sink, on_batch: Callable[[int], None] | None = None
+    src: Source, reader: Reader, sink: Sink, on_batch: Callable[[int], object] | None = None
 ) -> IngestReport:
     """Read one source with one reader into the sink (the source must already be claimed as ``src.number``)."""
     started = time.perf_counter()
@@ -116,7 +116,7 @@ def ingest(
     paths: Iterable[Path],
     sink: Sink,
     fmt: str | None = None,
-    on_batch: Callable[[int], None] | None = None,
+    on_batch: Callable[[int], object] | None = None,
     on_report: Callable[[IngestReport], None] | None = None,
 ) -> list[IngestReport]:
     """Ingest files and folders; one report per (file, reader). A bad file is reported, not fatal."""
@@ -130,7 +130,7 @@ def ingest(
 
 
 def _ingest_file(
-    path: Path, sink: Sink, fmt: str | None, on_batch: Callable[[int], None] | None
+    path: Path, sink: Sink, fmt: str | None, on_batch: Callable[[int], object] | None
 ) -> list[IngestReport]:
     src = Source(path)
     try:

@@ -92,7 +92,7 @@ class DuckDBEngine:
         cols = ", ".join(f'"{n}"' for n in SCHEMAS[kind].names)
         tcol = "ingested" if kind is DataKind.QUARANTINE else "ts"
         return self.sql(
-            f"SELECT {cols} FROM {kind.value} WHERE {_hour_filter(span)} AND {tcol} >= $start AND {tcol} < $end",
+            f"SELECT {cols} FROM {kind.value} WHERE {hour_filter(span)} AND {tcol} >= $start AND {tcol} < $end",
             {"start": span.start, "end": span.end},
         )
 
@@ -103,7 +103,7 @@ class DuckDBEngine:
             self._views.clear()
 
 
-def _hour_filter(span: TimeRange) -> str:
+def hour_filter(span: TimeRange) -> str:
     """A predicate on the partition columns that prunes whole files outside ``span``."""
     s, e = span.start, span.end
     key = "(y * 1000000 + m * 10000 + d * 100 + h)"

@@ -1,0 +1,1 @@
+"""The ``netspot`` command line: a click group with one module per subcommand."""
