@@ -59,7 +59,8 @@ def _flows(rng: np.random.Generator, day: dt.datetime, n: int) -> list[str]:
                      pkts, pkts * int(rng.integers(60, 1400))))
     beacon_t = 0.0
     while beacon_t < 86_000:  # the beacon
-        rows.append((beacon_t, 0.4, "10.0.0.66", "185.100.87.202", int(rng.integers(32768, 61000)), 443, "TCP", 8, 1200))
+        sport = int(rng.integers(32768, 61000))
+        rows.append((beacon_t, 0.4, "10.0.0.66", "185.100.87.202", sport, 443, "TCP", 8, 1200))
         beacon_t += 60 * (1 + rng.uniform(-0.05, 0.05))
     for i in range(1, 255):  # the scan, at 14:00
         rows.append((14 * 3600 + i * 0.5, 0.0, "10.0.0.99", f"10.0.1.{i}", 51000 + i, 445, "TCP", 1, 60))
@@ -94,8 +95,8 @@ def _dns(rng: np.random.Generator, day: dt.datetime, path: Path, n: int) -> None
     for t in _hours(rng, n).tolist():
         client = f"10.0.0.{int(rng.integers(10, 60))}"
         name = f"www.{_DOMAINS[int(rng.integers(len(_DOMAINS)))]}"
-        ip = bytes(int(x) for x in rng.integers(1, 223, size=4))
-        events.append((t, client, name, 1, ip, None))
+        addr = bytes(int(x) for x in rng.integers(1, 223, size=4))
+        events.append((t, client, name, 1, addr, None))
     for i in range(400):  # the tunnel: 10.0.0.77, 22:00-22:40
         chunk = base64.b32encode(rng.bytes(30)).decode().rstrip("=").lower()
         events.append((22 * 3600 + i * 6, "10.0.0.77", f"{chunk[:40]}.{chunk[40:]}.t.exfil-cdn.net", 16, None,
