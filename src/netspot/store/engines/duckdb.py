@@ -22,6 +22,9 @@ from netspot.store.engine import TimeRange
 __all__ = ["DuckDBEngine"]
 
 
+_HIVE_TYPES = "{'y': 'INTEGER', 'm': 'INTEGER', 'd': 'INTEGER', 'h': 'INTEGER'}"
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -34,7 +37,8 @@ class DuckDBEngine:
     store
         The store to query.
     database
-        A DuckDB database file to keep (views and any tables users create), or ``":memory:"``.
+        A DuckDB database file to keep tables users create, or ``":memory:"``; the views over
+        the store are temporary, made anew by each connection.
     threads
         DuckDB worker threads (default: DuckDB's choice, one per core).
     """
@@ -66,20 +70,22 @@ class DuckDBEngine:
             if has_files:
                 glob = (self.store.dataset_dir(kind) / "**" / "*.parquet").as_posix()
                 self._con.execute(
-                    f"CREATE OR REPLACE VIEW {kind.value} AS SELECT * FROM read_parquet({_quote(glob)}, "
-                    "hive_partitioning = true, union_by_name = true)"
+                    f"CREATE OR REPLACE TEMP VIEW {kind.value} AS SELECT * FROM read_parquet({_quote(glob)}, "
+                    f"hive_partitioning = true, hive_types = {_HIVE_TYPES}, union_by_name = true)"
                 )
             else:
                 empty = pa.Table.from_batches([], schema=SCHEMAS[kind]).append_column(
-                    "y", pa.array([], pa.int64())).append_column("m", pa.array([], pa.int64())).append_column(
-                    "d", pa.array([], pa.int64())).append_column("h", pa.array([], pa.int64()))
+                    "y", pa.array([], pa.int32())).append_column("m", pa.array([], pa.int32())).append_column(
+                    "d", pa.array([], pa.int32())).append_column("h", pa.array([], pa.int32()))
                 self._con.register(f"_empty_{kind.value}", empty)
                 self._con.execute(f"CREATE OR REPLACE TEMP VIEW {kind.value} AS SELECT * FROM _empty_{kind.value}")
             self._views[kind] = has_files
 
     def sql(self, query: str, params: Mapping[str, object] | None = None) -> pa.RecordBatchReader:
         try:
-            rel = self.con.execute(query, dict(params) if params else None)
+            rel = self.con.sql(query, params=dict(params) if params else None)
+            if rel is None:  # a statement that returns nothing (CREATE, SET, ...)
+                return pa.RecordBatchReader.from_batches(pa.schema([]), [])
             return rel.to_arrow_reader()
         except duckdb.Error as exc:
             raise EngineError(f"query failed: {exc}") from exc
@@ -91,10 +97,11 @@ class DuckDBEngine:
     def scan(self, kind: DataKind, span: TimeRange) -> pa.RecordBatchReader:
         cols = ", ".join(f'"{n}"' for n in SCHEMAS[kind].names)
         tcol = "ingested" if kind is DataKind.QUARANTINE else "ts"
-        return self.sql(
+        reader = self.sql(
             f"SELECT {cols} FROM {kind.value} WHERE {hour_filter(span)} AND {tcol} >= $start AND {tcol} < $end",
             {"start": span.start, "end": span.end},
         )
+        return reader.cast(SCHEMAS[kind])  # DuckDB hands back µs timestamps and plain strings
 
     def close(self) -> None:
         if self._con is not None:
