@@ -5,7 +5,7 @@ Examples
 >>> frame = eth(ipv4(udp(b"hi", 1234, 53), "10.0.0.1", "10.0.0.2"))
 >>> data = pcap_file([(1_600_000_000_000_000_000, frame)])
 >>> len(data), data[:4].hex()
-(88, 'd4c3b2a1')
+(84, 'd4c3b2a1')
 """
 
 from __future__ import annotations
