@@ -14,11 +14,21 @@ DATA = ROOT / "tests" / "data"
 SHARED = Path(os.environ.get("NETSPOT_SHARED", ROOT.parent / "shared")) / "datasets"
 
 
+#: Under CI (.ci/run sets NETSPOT_STRICT=1) a missing dataset or tool is an error, never a skip.
+STRICT = os.environ.get("NETSPOT_STRICT") == "1"
+
+
+def _skip(reason: str) -> None:
+    if STRICT:
+        pytest.fail(f"{reason} (NETSPOT_STRICT=1: CI must not pass by skipping)")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def shared() -> Path:
     """The third-party datasets folder; tests that need it skip with a reason elsewhere (CI turns that into a failure)."""
     if not SHARED.is_dir():
-        pytest.skip(f"shared datasets not found at {SHARED} (only inside the netspot workplace)")
+        _skip(f"shared datasets not found at {SHARED} (only inside the netspot workplace)")
     return SHARED
 
 
@@ -26,7 +36,8 @@ def require_tool(name: str) -> str:
     """Path of a reference tool (nfdump, tshark, softflowd, nfpcapd); skip with a reason when absent."""
     path = shutil.which(name) or (f"/usr/sbin/{name}" if Path(f"/usr/sbin/{name}").exists() else None)
     if path is None:
-        pytest.skip(f"reference tool {name!r} not installed (apt-get install nfdump tshark softflowd)")
+        _skip(f"reference tool {name!r} not installed (apt-get install nfdump tshark softflowd)")
+    assert path is not None
     return path
 
 

@@ -38,7 +38,7 @@ def common(ocsf_time: str = "time") -> list[pa.Field]:
     return [
         field("ts", TIMESTAMP, "Event time, UTC (flow start, packet time, request time).", ecs="@timestamp",
               ocsf=ocsf_time, spot="treceived / frame_time / p_date+p_time", nullable=False),
-        field("rid", pa.int64(), "Record id, unique in the store: source number << 32 | record number in the source.",
+        field("rid", pa.int64(), "Record id, unique in the store: source number × 2³² + record number in the source.",
               ecs="event.id", ocsf="metadata.uid", nullable=False),
     ]
 

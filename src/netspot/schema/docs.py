@@ -26,7 +26,7 @@ def render() -> str:
     for kind in DataKind:
         parts.append(f"\n## `{kind.value}`\n\n| field | type | description | Spot | ECS | OCSF |\n|---|---|---|---|---|---|")
         for f in SCHEMAS[kind]:
-            d = describe(f)
+            d = {k: v.replace("|", "\\|") for k, v in describe(f).items()}
             null = "" if f.nullable else " (required)"
             parts.append(
                 f"| `{f.name}` | `{f.type}`{null} | {d.get('doc', '')} | {d.get('spot', '')} | "
