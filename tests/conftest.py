@@ -26,7 +26,7 @@ def _skip(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def shared() -> Path:
-    """The third-party datasets folder; tests that need it skip with a reason elsewhere (CI turns that into a failure)."""
+    """The third-party datasets; tests that need them skip with a reason elsewhere (a failure under CI)."""
     if not SHARED.is_dir():
         _skip(f"shared datasets not found at {SHARED} (only inside the netspot workplace)")
     return SHARED

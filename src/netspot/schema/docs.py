@@ -24,7 +24,8 @@ event = Authentication 3002 / Detection Finding 2004 by category).
 def render() -> str:
     parts = [INTRO]
     for kind in DataKind:
-        parts.append(f"\n## `{kind.value}`\n\n| field | type | description | Spot | ECS | OCSF |\n|---|---|---|---|---|---|")
+        parts.append(f"\n## `{kind.value}`\n")
+        parts.append("| field | type | description | Spot | ECS | OCSF |\n|---|---|---|---|---|---|")
         for f in SCHEMAS[kind]:
             d = {k: v.replace("|", "\\|") for k, v in describe(f).items()}
             null = "" if f.nullable else " (required)"
