@@ -18,4 +18,4 @@ def test_every_field_is_documented_with_its_ecs_or_ocsf_equivalent() -> None:
 
 def test_docs_data_model_is_up_to_date() -> None:
     expected = render()
-    assert (ROOT / "docs" / "data-model.md").read_text() == expected, "python -m netspot.schema.docs > docs/data-model.md"
+    assert (ROOT / "docs" / "data-model.md").read_text() == expected, "regenerate with python -m netspot.schema.docs"
