@@ -1,0 +1,381 @@
+"""The shared Zeek log parser: classic TSV and JSON lines, streamed as blocks of raw columns.
+
+:func:`iter_blocks` reads a source in chunks of whole lines (bounded memory) and yields
+:class:`RawBlock`s of at most :data:`~netspot.ingest.base.BATCH_ROWS` rows:
+
+* **TSV** is driven by the header block in force (``#separator``, ``#fields``, ``#types``, …;
+  see :mod:`._zeek_header`), never by position. Field counts are checked for every line at
+  once with numpy; lines with the wrong count are quarantined (``FIELD_COUNT``) and the rest
+  go through pyarrow's CSV reader as strings (tab delimiter, no quoting, unset → null).
+* **JSON** lines go through pyarrow's JSON reader a chunk at a time; nested objects are
+  flattened to dotted keys. A chunk it rejects falls back to ``json.loads`` per line, which
+  quarantines the bad lines (``MALFORMED``) and turns the others into text columns.
+
+Typing of the columns is :mod:`._zeek_types`; mapping to a schema is each reader's job.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
+
+from netspot.errors import FormatError, Location, TruncatedInputError
+from netspot.ingest._zeek_header import ZeekHeader, parse_directive
+from netspot.ingest.base import BATCH_ROWS, Source
+from netspot.ingest.quarantine import Quarantine, QuarantineReason
+
+__all__ = ["RawBlock", "iter_blocks"]
+
+#: Bytes read per chunk; a chunk always ends at a line end.
+CHUNK_BYTES = 8 << 20
+#: A line longer than this is quarantined whole instead of being buffered.
+MAX_LINE = 16 << 20
+
+
+@dataclass(slots=True)
+class RawBlock:
+    """Up to BATCH_ROWS well-framed rows of one log, columns not yet typed.
+
+    ``text`` says the columns are Zeek TSV text (unset already null; empty markers and
+    ``\\xNN`` escapes still in place); otherwise they are JSON values (native Arrow types, or
+    strings and lists of strings from the per-line slow path; JSON has no markers).
+    """
+
+    columns: dict[str, pa.Array]
+    types: dict[str, str]
+    lines: np.ndarray  # 1-based line number of each row
+    records: np.ndarray  # record number of each row in the source
+    raws: list[bytes]  # each row's raw bytes, kept only for quarantine
+    path: str | None
+    header: ZeekHeader
+    text: bool
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.lines)
+
+    def take(self, rows: np.ndarray) -> RawBlock:
+        """The block restricted to ``rows`` (indices, in order)."""
+        sel = pa.array(rows, pa.int64())
+        return RawBlock({k: v.take(sel) for k, v in self.columns.items()}, self.types, self.lines[rows],
+                        self.records[rows], [self.raws[i] for i in rows.tolist()], self.path, self.header,
+                        self.text)
+
+
+class _Lines:
+    """The lines of one chunk, located with numpy (offsets into ``buf``)."""
+
+    def __init__(self, buf: bytes, first_line: int) -> None:
+        self.buf = buf
+        self.arr = np.frombuffer(buf, dtype=np.uint8)
+        ends = np.flatnonzero(self.arr == 10)
+        if len(ends) == 0 or ends[-1] != len(buf) - 1:
+            ends = np.append(ends, len(buf))  # last line without newline (end of file)
+        self.ends = ends.astype(np.int64)
+        self.starts = np.concatenate(([0], self.ends[:-1] + 1)).astype(np.int64)
+        self.numbers = np.arange(first_line, first_line + len(self.ends), dtype=np.int64)
+        self._seps: np.ndarray | None = None
+        self._sep_byte = -1
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def seps(self, byte: int) -> np.ndarray:
+        """Running count of ``byte`` (prefix sums, one longer than the chunk), computed once."""
+        if self._seps is None or self._sep_byte != byte:
+            self._seps = np.concatenate(([0], np.cumsum(self.arr == byte, dtype=np.int64)))
+            self._sep_byte = byte
+        return self._seps
+
+    def raw(self, i: int) -> bytes:
+        return self.buf[self.starts[i]: self.ends[i]]
+
+
+def _chunks(src: Source, quarantine: Quarantine) -> Iterator[tuple[bytes, int, bool]]:
+    """(chunk of whole lines, number of its first line, at end of file)."""
+    line_no = 1
+    carry = b""
+    with src.open() as fh:
+        while True:
+            try:
+                data = fh.read(CHUNK_BYTES)
+            except (OSError, EOFError) as exc:  # a cut gzip stream: keep what was read
+                quarantine.add(f"line {line_no}", QuarantineReason.TRUNCATED, f"stream ends early: {exc}", carry)
+                return
+            if not data:
+                if carry:
+                    yield carry, line_no, True
+                return
+            buf = carry + data
+            cut = buf.rfind(b"\n")
+            if cut < 0:
+                if len(buf) > MAX_LINE:
+                    quarantine.add(f"line {line_no}", QuarantineReason.MALFORMED,
+                                   f"line longer than {MAX_LINE} bytes", buf)
+                    carry = _skip_rest_of_line(fh)
+                    line_no += 1
+                else:
+                    carry = buf
+                continue
+            carry = buf[cut + 1:]
+            chunk = buf[: cut + 1]
+            yield chunk, line_no, False
+            line_no += chunk.count(b"\n")
+
+
+def _skip_rest_of_line(fh: IO[bytes]) -> bytes:
+    """Read past the end of an overlong line; the bytes after its newline."""
+    while True:
+        data = fh.read(CHUNK_BYTES)
+        i = data.find(b"\n")
+        if not data or i >= 0:
+            return data[i + 1:] if data else b""
+
+
+class _Parser:
+    """State carried across chunks: the header in force, the record counter."""
+
+    def __init__(self, src: Source, quarantine: Quarantine, known: dict[str, str]) -> None:
+        self.src = src
+        self.q = quarantine
+        self.known = known
+        self.header = ZeekHeader()
+        self.seen_separator = False
+        self.record = 0
+
+    # -- TSV -------------------------------------------------------------------------------
+    def tsv(self, lines: _Lines) -> Iterator[RawBlock]:
+        arr, starts, ends = lines.arr, lines.starts, lines.ends
+        n = len(lines)
+        nonempty = starts < ends
+        first = np.zeros(n, dtype=np.uint8)
+        first[nonempty] = arr[starts[nonempty]]
+        comment = first == ord("#")
+        empty = ~nonempty
+        # runs of data lines between comment lines
+        cuts = np.flatnonzero(comment)
+        begin = 0
+        for c in [*cuts.tolist(), n]:
+            if c > begin:
+                yield from self._tsv_run(lines, begin, c, empty)
+            if c < n:
+                where = Location(self.src.name, line=int(lines.numbers[c]))
+                self.header = parse_directive(lines.raw(c).rstrip(b"\r"), self.header, where)
+                self.seen_separator |= lines.raw(c).startswith(b"#separator")
+            begin = c + 1
+
+    def _tsv_run(self, lines: _Lines, lo: int, hi: int, empty: np.ndarray) -> Iterator[RawBlock]:
+        idx = np.arange(lo, hi)
+        blank = empty[lo:hi]
+        if blank.any():
+            self.q.skip("empty line", int(blank.sum()))
+            idx = idx[~blank]
+        if len(idx) == 0:
+            return
+        h = self.header
+        if h.fields is None:
+            where = Location(self.src.name, line=int(lines.numbers[idx[0]]))
+            if self.seen_separator:
+                raise TruncatedInputError("header ends before its #fields line", where)
+            raise FormatError("not a Zeek log: no '#separator'/'#fields' header and not JSON", where)
+        records = self.record + np.arange(len(idx), dtype=np.int64)
+        self.record += len(idx)
+        seps = lines.seps(h.separator[0])
+        counts = seps[lines.ends[idx]] - seps[lines.starts[idx]] + 1
+        want = len(h.fields)
+        bad = counts != want
+        if bad.any():
+            for k in np.flatnonzero(bad).tolist():
+                i = int(idx[k])
+                last = i == len(lines) - 1 and lines.ends[i] == len(lines.buf) and counts[k] < want
+                reason = QuarantineReason.TRUNCATED if last else QuarantineReason.FIELD_COUNT
+                self.q.add(f"line {lines.numbers[i]}", reason,
+                           f"expected {want} fields, got {counts[k]}", lines.raw(i))
+            idx, records = idx[~bad], records[~bad]
+        for s in range(0, len(idx), BATCH_ROWS):
+            yield self._tsv_block(lines, idx[s: s + BATCH_ROWS], records[s: s + BATCH_ROWS])
+
+    def _tsv_block(self, lines: _Lines, idx: np.ndarray, records: np.ndarray) -> RawBlock:
+        h = self.header
+        assert h.fields is not None
+        names = [f"f{i}" for i in range(len(h.fields))]
+        lo, hi = int(idx[0]), int(idx[-1])
+        if hi - lo + 1 == len(idx):
+            data = lines.buf[lines.starts[lo]: lines.ends[hi]] + b"\n"
+        else:
+            data = b"\n".join(lines.raw(int(i)) for i in idx) + b"\n"
+        table: pa.Table | None = None
+        if b"\r" not in data:
+            try:
+                table = pacsv.read_csv(
+                    io.BytesIO(data),
+                    read_options=pacsv.ReadOptions(column_names=names, block_size=len(data) + 1),
+                    parse_options=pacsv.ParseOptions(delimiter=chr(h.separator[0]), quote_char=False,
+                                                     escape_char=False, double_quote=False),
+                    convert_options=pacsv.ConvertOptions(
+                        column_types=dict.fromkeys(names, pa.string()), null_values=[h.unset_field],
+                        strings_can_be_null=True, quoted_strings_can_be_null=False),
+                )
+            except pa.ArrowInvalid:  # invalid UTF-8 and the like: take the slow path
+                table = None
+        raws = [lines.raw(int(i)) for i in idx]
+        lines_no = lines.numbers[idx]
+        if table is None or table.num_rows != len(idx):
+            return self._tsv_slow(raws, lines_no, records)
+        cols = {f: table.column(i).combine_chunks() for i, f in enumerate(h.fields)}
+        types = dict(zip(h.fields, h.field_types(self.known), strict=True))
+        return RawBlock(cols, types, lines_no, records, raws, h.path, h, text=True)
+
+    def _tsv_slow(self, raws: list[bytes], lines_no: np.ndarray, records: np.ndarray) -> RawBlock:
+        """Line by line, for a block pyarrow would not take (invalid UTF-8, stray CR)."""
+        h = self.header
+        assert h.fields is not None
+        sep = h.separator.decode("latin-1")
+        rows: list[list[str | None]] = []
+        keep: list[int] = []
+        for k, raw in enumerate(raws):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                self.q.add(f"line {lines_no[k]}", QuarantineReason.MALFORMED,
+                           f"expected UTF-8 text, got byte {raw[exc.start]:#04x} at {exc.start}", raw)
+                continue
+            rows.append([None if v == h.unset_field else v for v in text.split(sep)])
+            keep.append(k)
+        cols = {f: pa.array([r[i] for r in rows], pa.string()) for i, f in enumerate(h.fields)}
+        types = dict(zip(h.fields, h.field_types(self.known), strict=True))
+        sel = np.asarray(keep, dtype=np.int64)
+        return RawBlock(cols, types, lines_no[sel], records[sel], [raws[k] for k in keep], h.path, h, text=True)
+
+    # -- JSON ------------------------------------------------------------------------------
+    def json(self, lines: _Lines) -> Iterator[RawBlock]:
+        nonempty = np.flatnonzero(lines.starts < lines.ends)
+        blank = len(lines) - len(nonempty)
+        if blank:
+            self.q.skip("empty line", blank)
+        for s in range(0, len(nonempty), BATCH_ROWS):
+            idx = nonempty[s: s + BATCH_ROWS]
+            records = self.record + np.arange(len(idx), dtype=np.int64)
+            self.record += len(idx)
+            yield self._json_block(lines, idx, records)
+
+    def _json_block(self, lines: _Lines, idx: np.ndarray, records: np.ndarray) -> RawBlock:
+        raws = [lines.raw(int(i)) for i in idx]
+        data = b"\n".join(raws) + b"\n"
+        longest = int((lines.ends[idx] - lines.starts[idx]).max())
+        try:
+            table = pajson.read_json(io.BytesIO(data),
+                                     read_options=pajson.ReadOptions(block_size=max(1 << 20, longest + 2)))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            table = None
+        if table is not None and table.num_rows == len(idx):
+            while any(pa.types.is_struct(t) for t in table.schema.types):
+                table = table.flatten()
+            cols = {name: table.column(name).combine_chunks() for name in table.column_names}
+            return self._json_result(cols, lines.numbers[idx], records, raws, text=False)
+        return self._json_slow(raws, lines.numbers[idx], records)
+
+    def _json_slow(self, raws: list[bytes], lines_no: np.ndarray, records: np.ndarray) -> RawBlock:
+        """json.loads per line: bad lines are quarantined, good ones become text columns."""
+        objs: list[dict[str, object]] = []
+        keep: list[int] = []
+        for k, raw in enumerate(raws):
+            try:
+                obj = json.loads(raw)
+            except (ValueError, RecursionError) as exc:
+                self.q.add(f"line {lines_no[k]}", QuarantineReason.MALFORMED, f"invalid JSON: {exc}", raw)
+                continue
+            if not isinstance(obj, dict):
+                self.q.add(f"line {lines_no[k]}", QuarantineReason.MALFORMED,
+                           f"expected a JSON object, got {type(obj).__name__}", raw)
+                continue
+            objs.append(_flatten(obj))
+            keep.append(k)
+        names = list(dict.fromkeys(name for obj in objs for name in obj))
+        cols = {name: _text_column([obj.get(name) for obj in objs]) for name in names}
+        sel = np.asarray(keep, dtype=np.int64)
+        return self._json_result(cols, lines_no[sel], records[sel], [raws[k] for k in keep], text=False)
+
+    def _json_result(self, cols: dict[str, pa.Array], lines_no: np.ndarray, records: np.ndarray,
+                     raws: list[bytes], *, text: bool) -> RawBlock:
+        types = {name: self.known.get(name) or _json_type(col.type) for name, col in cols.items()}
+        return RawBlock(cols, types, lines_no, records, raws, None, ZeekHeader(), text=text)
+
+
+def _flatten(obj: dict[str, object], prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in obj.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _scalar_text(v: object) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "T" if v else "F"
+    if isinstance(v, str):
+        return v
+    if isinstance(v, float | int):
+        return repr(v)
+    return json.dumps(v)
+
+
+def _text_column(values: list[object]) -> pa.Array:
+    """A JSON column as text: lists become list<string>, everything else a string."""
+    if any(isinstance(v, list) for v in values):
+        return pa.array([[_scalar_text(x) for x in v] if isinstance(v, list) else
+                         (None if v is None else [_scalar_text(v)]) for v in values], pa.list_(pa.string()))
+    return pa.array([_scalar_text(v) for v in values], pa.string())
+
+
+def _json_type(t: pa.DataType) -> str:
+    if pa.types.is_boolean(t):
+        return "bool"
+    if pa.types.is_integer(t):
+        return "int"
+    if pa.types.is_floating(t):
+        return "double"
+    if pa.types.is_timestamp(t):
+        return "time"
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return "vector[string]"
+    return "string"
+
+
+def iter_blocks(src: Source, quarantine: Quarantine, known: dict[str, str]) -> Iterator[RawBlock]:
+    """Stream ``src`` (TSV or JSON Zeek log, any compression Source.open handles) as raw blocks.
+
+    Raises :class:`FormatError` when the file is neither, :class:`TruncatedInputError` when it
+    ends inside its header.
+    """
+    parser = _Parser(src, quarantine, known)
+    mode: str | None = None
+    for chunk, first_line, _eof in _chunks(src, quarantine):
+        if mode is None:
+            lead = chunk.lstrip(b" \t\r\n")
+            if not lead:
+                continue
+            mode = "json" if lead[:1] == b"{" else "tsv"
+            if mode == "tsv" and lead[:1] != b"#":
+                raise FormatError("not a Zeek log: expected a '#separator' header or JSON objects",
+                                  Location(src.name, line=first_line))
+        lines = _Lines(chunk, first_line)
+        yield from (parser.json(lines) if mode == "json" else parser.tsv(lines))
+    if mode == "tsv" and parser.header.fields is None and parser.record == 0 and parser.seen_separator:
+        raise TruncatedInputError("file ends inside its header (no #fields line)", Location(src.name))
+    if mode is None:
+        raise FormatError("file is empty", Location(src.name))
+    if mode == "tsv" and not parser.seen_separator and parser.header.fields is None:
+        raise FormatError("not a Zeek log: '#' comments but no '#separator' header", Location(src.name))

@@ -1,0 +1,96 @@
+"""The base of the Zeek readers: parse, type, map to a schema, keep the rest in ``extra``."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterator
+from typing import ClassVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from netspot.errors import FormatError, Location
+from netspot.ingest._zeek import iter_blocks
+from netspot.ingest._zeek_header import KNOWN_TYPES, sniff_zeek
+from netspot.ingest._zeek_types import extra_map, text_column, type_block
+from netspot.ingest.base import Reader, Source, record_ids
+from netspot.ingest.quarantine import Quarantine, QuarantineReason
+from netspot.schema import conform
+
+__all__ = ["Columns", "ZeekReader"]
+
+
+class Columns:
+    """Typed Zeek columns of one block, by name; a column the log lacks reads as nulls."""
+
+    def __init__(self, values: dict[str, pa.Array], n: int) -> None:
+        self.values = values
+        self.n = n
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.values
+
+    def get(self, name: str, type_: pa.DataType) -> pa.Array:
+        v = self.values.get(name)
+        if v is None:
+            return pa.nulls(self.n, type_)
+        return v if v.type == type_ else v.cast(type_)
+
+    def text(self, name: str) -> pa.Array:
+        return self.get(name, pa.string())
+
+
+class ZeekReader(Reader):
+    """A reader of one Zeek log (``conn``, ``dns``, ``http``), TSV or JSON.
+
+    Subclasses name the log (``log_path``), the Zeek columns they map with the type the
+    mapping needs (``typed``; every other column goes to ``extra`` as text, as do the ones
+    in ``also_extra``, which are mapped only in part) and implement :meth:`map`.
+    """
+
+    log_path: ClassVar[str]
+    typed: ClassVar[dict[str, str]]
+    also_extra: ClassVar[frozenset[str]] = frozenset()
+
+    def sniff(self, head: bytes) -> bool:
+        return sniff_zeek(head) == self.log_path
+
+    @abstractmethod
+    def map(self, c: Columns) -> dict[str, pa.Array]:
+        """Schema columns (other than rid, source, extra) from the typed Zeek columns."""
+
+    def read(self, src: Source, quarantine: Quarantine) -> Iterator[pa.RecordBatch]:
+        for block in iter_blocks(src, quarantine, KNOWN_TYPES[self.log_path]):
+            if block.path is not None and block.path != self.log_path:
+                raise FormatError(f"expected a {self.log_path} log, the header says #path {block.path}",
+                                  Location(src.name, line=int(block.lines[0])))
+            if "_path" in block.columns:  # one JSON stream for every log (json-streaming-logs)
+                mine = pc.fill_null(pc.equal(block.columns["_path"].cast(pa.string()), self.log_path), True)
+                rows = np.flatnonzero(mine.to_numpy(zero_copy_only=False))
+                if len(rows) < block.num_rows:
+                    quarantine.skip("rows of another Zeek log (_path)", block.num_rows - len(rows))
+                    block = block.take(rows)
+            n = block.num_rows
+            if n == 0:
+                continue
+            tb = type_block(block, self.typed)
+            ts = tb.values.get("ts")
+            unset = np.ones(n, dtype=bool) if ts is None else ts.is_null().to_numpy(zero_copy_only=False)
+            for i in np.flatnonzero(unset & ~tb.bad).tolist():
+                tb.why[i] = (QuarantineReason.BAD_TIMESTAMP, "column ts: expected time, got no value")
+            tb.bad |= unset
+            tb.flush(quarantine)
+            cols = self.map(Columns(tb.values, n))
+            skip = set(self.typed) - self.also_extra
+            cols["extra"] = extra_map({k: text_column(block, k) for k in block.columns if k not in skip}, n)
+            cols["source"] = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)),
+                                                            pa.array([self.format]))
+            first = int(block.records[0])
+            span = int(block.records[-1]) - first + 1
+            cols["rid"] = record_ids(src, first, span).take(pa.array(block.records - first))
+            batch = conform(cols, self.schema, n)
+            if tb.bad.any():
+                batch = batch.filter(pa.array(~tb.bad))
+            if batch.num_rows:
+                yield batch

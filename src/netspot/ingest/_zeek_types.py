@@ -1,0 +1,295 @@
+"""Typing of raw Zeek columns: validated casts per Zeek type, bad values to the quarantine.
+
+Each column of a :class:`~netspot.ingest._zeek.RawBlock` becomes the Arrow type of its Zeek
+type: ``time`` → timestamp[ms, UTC], ``interval``/``double`` → float64 seconds,
+``count``/``int``/``port`` → int64, ``bool`` → bool, ``set``/``vector`` → list<string>, and
+anything else (``addr``, ``string``, ``enum``, ``subnet``, …) → string with ``\\xNN`` escapes
+decoded. Casts are tried on the whole column first; only a column whose cast fails is
+searched (vectorised) for the rows at fault, and those rows are quarantined (``BAD_VALUE``,
+or ``BAD_TIMESTAMP`` for ``ts``) with the column, the expected type and the value.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from netspot.ingest._zeek import RawBlock
+from netspot.ingest.quarantine import Quarantine, QuarantineReason
+from netspot.schema import TIMESTAMP
+from netspot.schema._field import EXTRA
+
+__all__ = ["TypedBlock", "extra_map", "text_column", "type_block"]
+
+_INTS = {"count": (0, None), "int": (None, None), "port": (0, 65535)}
+_FLOATS = {"interval", "double"}
+_INT_RE = r"^-?[0-9]+$"
+_FLOAT_RE = r"^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$"
+_ADDR_RE = r"^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[0-9A-Za-z_.\-]+)?)$"
+#: Largest |epoch seconds| accepted as a time (9999-12-31T23:59:59Z).
+MAX_EPOCH_S = 253_402_300_799
+#: JSON integer times above this are epoch milliseconds (Zeek's JSON::TS_MILLIS), below it seconds.
+MILLIS_ABOVE = 100_000_000_000
+_ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
+
+
+class TypedBlock:
+    """Typed columns of a block and the rows that failed (first failure per row kept)."""
+
+    def __init__(self, block: RawBlock) -> None:
+        self.block = block
+        self.values: dict[str, pa.Array] = {}
+        self.bad = np.zeros(block.num_rows, dtype=bool)
+        self.why: dict[int, tuple[QuarantineReason, str]] = {}
+
+    def fail(self, rows: np.ndarray, name: str, ztype: str, raw: pa.Array, reason: QuarantineReason) -> None:
+        for i in rows.tolist():
+            if i not in self.why:
+                value = raw[i].as_py()
+                self.why[i] = (reason, f"column {name}: expected {ztype}, got {value!r}")
+        self.bad[rows] = True
+
+    def flush(self, quarantine: Quarantine) -> None:
+        """Quarantine the failed rows, in line order."""
+        b = self.block
+        for i in sorted(self.why):
+            reason, detail = self.why[i]
+            quarantine.add(f"line {b.lines[i]}", reason, detail, b.raws[i])
+
+
+def _decode_escapes(a: pa.Array) -> pa.Array:
+    mask = pc.fill_null(pc.match_substring(a, "\\x"), False)
+    if not pc.any(mask).as_py():
+        return a
+    decoded = [_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), v.encode()).decode("utf-8", "backslashreplace")
+               for v in a.filter(mask).to_pylist()]
+    return pc.replace_with_mask(a, mask, pa.array(decoded, pa.string()))
+
+
+def _strings(a: pa.Array) -> pa.Array:
+    """Any column as strings (JSON booleans as Zeek's T/F)."""
+    if pa.types.is_string(a.type):
+        return a
+    if pa.types.is_large_string(a.type):
+        return a.cast(pa.string())
+    if pa.types.is_boolean(a.type):
+        return pc.if_else(a, "T", "F")
+    if pa.types.is_list(a.type) or pa.types.is_large_list(a.type):
+        return pc.binary_join(_as_list(a), ",")
+    if pa.types.is_null(a.type):
+        return pa.nulls(len(a), pa.string())
+    try:
+        return a.cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pa.array([None if v is None else str(v) for v in a.to_pylist()], pa.string())
+
+
+def _as_list(a: pa.Array) -> pa.Array:
+    """JSON arrays as list<string> (a scalar where an array belongs becomes a one-element list)."""
+    if pa.types.is_list(a.type) or pa.types.is_large_list(a.type):
+        values = _strings(a.values)
+        return pa.ListArray.from_arrays(a.offsets, values, mask=a.is_null())
+    s = _strings(a)
+    offsets = pa.array(np.arange(len(s) + 1, dtype=np.int32))
+    return pa.ListArray.from_arrays(offsets, s, mask=s.is_null())
+
+
+def _bad_rows(s: pa.Array, pattern: str) -> np.ndarray:
+    ok = pc.match_substring_regex(s, pattern)
+    return np.flatnonzero(pc.fill_null(pc.invert(ok), False).to_numpy(zero_copy_only=False))
+
+
+def _null_rows(a: pa.Array, rows: np.ndarray) -> pa.Array:
+    if len(rows) == 0:
+        return a
+    mask = np.zeros(len(a), dtype=bool)
+    mask[rows] = True
+    return pc.if_else(pa.array(mask), pa.nulls(len(a), a.type), a)
+
+
+def _to_float(tb: TypedBlock, name: str, ztype: str, a: pa.Array, reason: QuarantineReason) -> pa.Array:
+    if pa.types.is_floating(a.type) or pa.types.is_integer(a.type):
+        return a.cast(pa.float64())
+    s = _strings(a)
+    try:
+        return s.cast(pa.float64())
+    except pa.ArrowInvalid:
+        bad = _bad_rows(s, _FLOAT_RE)
+        tb.fail(bad, name, ztype, s, reason)
+        return _null_rows(s, bad).cast(pa.float64())
+
+
+def _to_int(tb: TypedBlock, name: str, ztype: str, a: pa.Array) -> pa.Array:
+    if pa.types.is_integer(a.type):
+        out = a.cast(pa.int64())
+    else:
+        s = _strings(a)
+        if pa.types.is_floating(a.type):  # JSON 80.0 is fine, 80.5 is not
+            s = pc.if_else(pc.equal(pc.floor(a), a), a.cast(pa.int64(), safe=False).cast(pa.string()), s)
+        try:
+            out = s.cast(pa.int64())
+        except pa.ArrowInvalid:
+            bad = _bad_rows(s, _INT_RE)
+            tb.fail(bad, name, ztype, s, QuarantineReason.BAD_VALUE)
+            out = _null_rows(s, bad).cast(pa.int64())
+    lo, hi = _INTS[ztype]
+    if lo is not None or hi is not None:
+        outside = pc.or_(pc.less(out, lo if lo is not None else out), pc.greater(out, hi if hi is not None else out))
+        rows = np.flatnonzero(pc.fill_null(outside, False).to_numpy(zero_copy_only=False))
+        if len(rows):
+            tb.fail(rows, name, ztype, _strings(a), QuarantineReason.BAD_VALUE)
+            out = _null_rows(out, rows)
+    return out
+
+
+def _iso_times(tb: TypedBlock, name: str, s: pa.Array, reason: QuarantineReason) -> pa.Array:
+    """ISO 8601 strings (JSON::TS_ISO8601) as microseconds; a naive time is UTC."""
+    try:
+        return s.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    out: list[int | None] = []
+    bad: list[int] = []
+    for i, v in enumerate(s.to_pylist()):
+        try:
+            t = None if v is None else datetime.fromisoformat(v.replace("Z", "+00:00"))
+        except ValueError:
+            t = None
+            bad.append(i)
+        if t is not None and t.tzinfo is None:
+            out.append(int((t - datetime(1970, 1, 1)).total_seconds() * 1_000_000))
+        else:
+            out.append(None if t is None else int(t.timestamp() * 1_000_000))
+    tb.fail(np.asarray(bad, dtype=np.int64), name, "time", s, reason)
+    return pa.array(out, pa.int64())
+
+
+def _to_time(tb: TypedBlock, name: str, a: pa.Array, reason: QuarantineReason) -> pa.Array:
+    if pa.types.is_timestamp(a.type):
+        return a.cast(pa.timestamp(a.type.unit)).cast(pa.timestamp("ms")).cast(pa.int64()).cast(TIMESTAMP)
+    if pa.types.is_integer(a.type):  # JSON::TS_MILLIS, or whole epoch seconds
+        x = a.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        x = np.where(np.abs(x) > MILLIS_ABOVE, x / 1000.0, x)
+    elif pa.types.is_floating(a.type) or tb.block.text:  # TSV: epoch seconds only
+        x = _to_float(tb, name, "time", a, reason).to_numpy(zero_copy_only=False)
+    else:  # JSON strings: numbers and ISO 8601 (JSON::TS_ISO8601) may mix
+        s = _strings(a)
+        iso_rows = np.flatnonzero(~pc.fill_null(pc.match_substring_regex(s, _FLOAT_RE), True).to_numpy(False))
+        x = _to_float(tb, name, "time", _null_rows(s, iso_rows), reason).to_numpy(zero_copy_only=False)
+        if len(iso_rows):
+            iso = _iso_times(tb, name, s.take(pa.array(iso_rows)), reason)
+            x[iso_rows] = iso.cast(pa.float64()).to_numpy(zero_copy_only=False) / 1e6
+    x = np.asarray(x, dtype=np.float64)
+    present = a.is_valid().to_numpy(zero_copy_only=False)
+    ok = np.isfinite(x) & (np.abs(np.nan_to_num(x)) <= MAX_EPOCH_S)
+    wrong = np.flatnonzero(present & ~ok & ~tb.bad)
+    if len(wrong):
+        tb.fail(wrong, name, "time", _strings(a), reason)
+    us = np.round(np.where(ok, x, 0.0) * 1e6).astype(np.int64)
+    return pa.array(us // 1000, pa.int64(), mask=~ok).cast(TIMESTAMP)
+
+
+def _to_bool(tb: TypedBlock, name: str, a: pa.Array) -> pa.Array:
+    if pa.types.is_boolean(a.type):
+        return a
+    s = _strings(a)
+    true = pc.is_in(s, pa.array(["T", "true"]))
+    false = pc.is_in(s, pa.array(["F", "false"]))
+    bad = np.flatnonzero(pc.and_(s.is_valid(), pc.invert(pc.or_(true, false))).to_numpy(zero_copy_only=False))
+    tb.fail(bad, name, "bool", s, QuarantineReason.BAD_VALUE)
+    return _null_rows(true, bad)
+
+
+def _to_list(tb: TypedBlock, name: str, ztype: str, a: pa.Array) -> pa.Array:
+    h = tb.block.header
+    if tb.block.text and pa.types.is_string(a.type):
+        is_empty = pc.equal(a, h.empty_field)
+        lists = pc.split_pattern(pc.if_else(is_empty, "", a), h.set_separator)
+        # '(empty)' is the empty container; a lone '' element would be one empty string
+        lists = pc.if_else(is_empty, pa.scalar([], pa.list_(pa.string())), lists)
+    else:
+        lists = _as_list(a)
+    values = _decode_escapes(lists.values) if len(lists.values) else lists.values
+    lists = pa.ListArray.from_arrays(lists.offsets, values, mask=lists.is_null())
+    inner = ztype[ztype.find("[") + 1: -1]
+    if inner in _FLOATS or inner in _INTS or inner == "time":
+        ok = pc.match_substring_regex(values, _FLOAT_RE)
+        bad_vals = np.flatnonzero(pc.fill_null(pc.invert(ok), False).to_numpy(zero_copy_only=False))
+        if len(bad_vals):
+            parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+            rows = np.unique(parents[bad_vals])
+            tb.fail(rows, name, ztype, _strings(a), QuarantineReason.BAD_VALUE)
+            lists = _null_rows(lists, rows)
+    return lists
+
+
+def _to_string(tb: TypedBlock, name: str, ztype: str, a: pa.Array) -> pa.Array:
+    s = _strings(a)
+    h = tb.block.header
+    if tb.block.text:
+        s = pc.if_else(pc.fill_null(pc.equal(s, h.empty_field), False), "", s)
+    s = _decode_escapes(s)
+    if ztype == "addr":
+        bad = _bad_rows(s, _ADDR_RE)
+        if len(bad):
+            tb.fail(bad, name, ztype, s, QuarantineReason.BAD_VALUE)
+            s = _null_rows(s, bad)
+    return s
+
+
+def type_block(block: RawBlock, wanted: dict[str, str]) -> TypedBlock:
+    """Type every column of ``block``; keep the typed values of those in ``wanted``.
+
+    ``wanted`` maps the columns a reader maps to the Zeek type the mapping needs; that type
+    wins over the log's own ``#types`` (the other columns are validated as declared).
+    """
+    tb = TypedBlock(block)
+    for name, a in block.columns.items():
+        ztype = wanted.get(name) or block.types.get(name, "string")
+        reason = QuarantineReason.BAD_TIMESTAMP if name == "ts" else QuarantineReason.BAD_VALUE
+        if ztype == "time":
+            v = _to_time(tb, name, a, reason)
+        elif ztype in _INTS:
+            v = _to_int(tb, name, ztype, a)
+        elif ztype in _FLOATS:
+            v = _to_float(tb, name, ztype, a, reason)
+        elif ztype == "bool":
+            v = _to_bool(tb, name, a)
+        elif ztype.startswith(("set[", "vector[", "table[")):
+            v = _to_list(tb, name, ztype, a)
+        else:
+            v = _to_string(tb, name, ztype, a)
+        if name in wanted:
+            tb.values[name] = v
+    return tb
+
+
+def text_column(block: RawBlock, name: str) -> pa.Array:
+    """A column as text for ``extra``: unset → null, empty container → '', escapes decoded."""
+    a = block.columns[name]
+    if block.text and pa.types.is_string(a.type):
+        s = pc.if_else(pc.fill_null(pc.equal(a, block.header.empty_field), False), "", a)
+    else:
+        s = _strings(a)
+    return _decode_escapes(s)
+
+
+def extra_map(texts: dict[str, pa.Array], n: int) -> pa.Array:
+    """Rows of ``name -> text`` for the given columns, leaving out unset (null) values."""
+    names = list(texts)
+    k = len(names)
+    if k == 0:
+        return pa.MapArray.from_arrays(pa.array(np.zeros(n + 1, dtype=np.int32)), pa.array([], pa.string()),
+                                       pa.array([], pa.string())).cast(EXTRA)
+    values = pa.concat_arrays([texts[m].cast(pa.string()) for m in names])  # column-major: j*n + i
+    order = (np.arange(n, dtype=np.int64)[:, None] + np.arange(k, dtype=np.int64)[None, :] * n).ravel()
+    valid = values.is_valid().to_numpy(zero_copy_only=False)[order]
+    keep = order[valid]
+    counts = valid.reshape(n, k).sum(axis=1)
+    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int32)
+    keys = pa.array(names, pa.string()).take(pa.array(keep // n if n else keep))
+    return pa.MapArray.from_arrays(pa.array(offsets), keys, values.take(pa.array(keep))).cast(EXTRA)
