@@ -38,3 +38,7 @@ for module in (ingest, watch, collect, query, summary, formats, demo):
 
 def main() -> None:
     cli(prog_name="netspot")
+
+
+if __name__ == "__main__":
+    main()
