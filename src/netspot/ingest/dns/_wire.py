@@ -1,0 +1,359 @@
+"""DNS message decoding in numba (RFC 1035 section 4): header, first question, answer records.
+
+:func:`decode_messages` decodes many messages that sit in one byte buffer and
+renders names and answer data as text the way tshark prints them:
+
+* names keep their case; labels are joined by ``.``; bytes below 0x20 and 0x7f are
+  written as a backslash and three octal digits (``\\001``); bytes of 0x80 and above
+  stay as they are when they form valid UTF-8, else each maximal invalid subpart
+  becomes U+FFFD; the root name is ``<Root>``;
+* TXT character-strings are concatenated, with control bytes kept and invalid UTF-8
+  replaced as for names;
+* A and AAAA are addresses; NS, CNAME, PTR, DNAME the name; MX the exchange; SRV the
+  target; SOA the primary server; every other type (NULL, KEY, ...) is the rdata in
+  lower-case hex, as tshark prints ``dns.null``.
+
+Compression pointers may point anywhere in the message; more than
+:data:`MAX_POINTERS` hops in one name is taken as a loop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+#: Pointer hops allowed in one name before it is called a loop (a 255-byte name has at most 127 labels).
+MAX_POINTERS = 128
+#: Most text bytes one name can produce: 255 wire bytes, each at worst a 4-byte ``\\ooo`` escape.
+NAME_TEXT_MAX = 1100
+
+OK = 0
+E_SHORT = 1
+E_NAME_END = 2
+E_POINTER = 3
+E_LOOP = 4
+E_LABEL = 5
+E_LONG = 6
+E_QUESTION = 7
+E_RR = 8
+E_RDATA = 9
+E_ADDR = 10
+E_RDATA_SHORT = 11
+E_TXT = 12
+
+#: error code -> what broke (the reader adds where, and expected against actual)
+ERRORS = {
+    E_SHORT: "message shorter than the 12-byte DNS header",
+    E_NAME_END: "name runs past the end of the message",
+    E_POINTER: "compression pointer points outside the message",
+    E_LOOP: f"compression pointers loop (more than {MAX_POINTERS} hops)",
+    E_LABEL: "label with reserved type bits (0x40/0x80)",
+    E_LONG: "name longer than 255 bytes",
+    E_QUESTION: "question type/class run past the end of the message",
+    E_RR: "answer record header runs past the end of the message",
+    E_RDATA: "answer rdata runs past the end of the message",
+    E_ADDR: "A/AAAA rdata of the wrong length",
+    E_RDATA_SHORT: "rdata too short for its record type",
+    E_TXT: "TXT character-string runs past its rdata",
+}
+
+_HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
+_ROOT = np.frombuffer(b"<Root>", np.uint8)
+
+
+@njit(cache=True, inline="always")
+def _be16(buf: np.ndarray, p: int) -> int:
+    return int((np.int64(buf[p]) << 8) | np.int64(buf[p + 1]))
+
+
+@njit(cache=True)
+def _utf8_len(buf: np.ndarray, p: int, end: int) -> int:
+    """Length of the valid UTF-8 sequence at ``p`` (> 0), or minus the length of its maximal invalid subpart."""
+    c = buf[p]
+    if 0xC2 <= c <= 0xDF:
+        need, lo, hi = 1, 0x80, 0xBF
+    elif c == 0xE0:
+        need, lo, hi = 2, 0xA0, 0xBF
+    elif 0xE1 <= c <= 0xEC or c == 0xEE or c == 0xEF:
+        need, lo, hi = 2, 0x80, 0xBF
+    elif c == 0xED:
+        need, lo, hi = 2, 0x80, 0x9F
+    elif c == 0xF0:
+        need, lo, hi = 3, 0x90, 0xBF
+    elif 0xF1 <= c <= 0xF3:
+        need, lo, hi = 3, 0x80, 0xBF
+    elif c == 0xF4:
+        need, lo, hi = 3, 0x80, 0x8F
+    else:
+        return -1
+    for k in range(need):
+        q = p + 1 + k
+        if q >= end:
+            return -(1 + k)
+        b = buf[q]
+        if k == 0:
+            if b < lo or b > hi:
+                return -1
+        elif b < 0x80 or b > 0xBF:
+            return -(1 + k)
+    return need + 1
+
+
+@njit(cache=True)
+def _text(buf: np.ndarray, p: int, end: int, out: np.ndarray, o: int, escape: bool) -> int:
+    """Copy ``buf[p:end]`` as tshark renders a string; returns the new output position."""
+    while p < end:
+        c = buf[p]
+        if c < 0x80:
+            if escape and (c < 0x20 or c == 0x7F):
+                out[o] = 92
+                out[o + 1] = 48 + (c >> 6)
+                out[o + 2] = 48 + ((c >> 3) & 7)
+                out[o + 3] = 48 + (c & 7)
+                o += 4
+            else:
+                out[o] = c
+                o += 1
+            p += 1
+            continue
+        k = _utf8_len(buf, p, end)
+        if k > 0:
+            for j in range(k):
+                out[o + j] = buf[p + j]
+            o += k
+            p += k
+        else:
+            out[o] = 0xEF
+            out[o + 1] = 0xBF
+            out[o + 2] = 0xBD
+            o += 3
+            p -= k
+    return o
+
+
+@njit(cache=True)
+def _name(buf: np.ndarray, s: int, e: int, p: int, out: np.ndarray, o: int, write: bool) -> tuple[int, int, int]:
+    """Read the name at ``p`` of the message ``buf[s:e]``: returns (error, position after it, output position)."""
+    after = -1
+    hops = 0
+    total = 0
+    first = True
+    while True:
+        if p >= e:
+            return E_NAME_END, p, o
+        ln = int(buf[p])
+        if ln >= 0xC0:
+            if p + 1 >= e:
+                return E_NAME_END, p, o
+            if after < 0:
+                after = p + 2
+            hops += 1
+            if hops > MAX_POINTERS:
+                return E_LOOP, p, o
+            target = s + (((ln & 0x3F) << 8) | int(buf[p + 1]))
+            if target >= e:
+                return E_POINTER, p, o
+            p = target
+            continue
+        if ln >= 0x40:
+            return E_LABEL, p, o
+        if ln == 0:
+            p += 1
+            break
+        if p + 1 + ln > e:
+            return E_NAME_END, p, o
+        total += ln + 1
+        if total > 255:
+            return E_LONG, p, o
+        if write:
+            if not first:
+                out[o] = 46
+                o += 1
+            o = _text(buf, p + 1, p + 1 + ln, out, o, True)
+        first = False
+        p += 1 + ln
+    if write and first:
+        for k in range(len(_ROOT)):
+            out[o + k] = _ROOT[k]
+        o += len(_ROOT)
+    return OK, (after if after >= 0 else p), o
+
+
+@njit(cache=True)
+def _ipv4(buf: np.ndarray, p: int, out: np.ndarray, o: int) -> int:
+    for k in range(4):
+        v = np.int64(buf[p + k])
+        if v >= 100:
+            out[o] = 48 + v // 100
+            o += 1
+        if v >= 10:
+            out[o] = 48 + (v // 10) % 10
+            o += 1
+        out[o] = 48 + v % 10
+        o += 1
+        if k < 3:
+            out[o] = 46
+            o += 1
+    return o
+
+
+@njit(cache=True)
+def _ipv6(buf: np.ndarray, p: int, out: np.ndarray, o: int) -> int:
+    groups = np.empty(8, np.int64)
+    for g in range(8):
+        groups[g] = _be16(buf, p + 2 * g)
+    best, best_len, run, run_len = -1, 0, -1, 0
+    for g in range(8):
+        if groups[g] == 0:
+            if run_len == 0:
+                run = g
+            run_len += 1
+            if run_len > best_len:
+                best, best_len = run, run_len
+        else:
+            run_len = 0
+    if best_len < 2:
+        best = -1
+    mapped = best == 0 and best_len == 5 and groups[5] == 0xFFFF
+    last = 6 if mapped else 8
+    g = 0
+    while g < last:
+        if g == best:
+            out[o] = 58
+            out[o + 1] = 58
+            o += 2
+            g = min(g + best_len, last)
+            continue
+        if g > 0 and g != best + best_len:
+            out[o] = 58
+            o += 1
+        started = False
+        for sh in range(12, -4, -4):
+            d = (groups[g] >> sh) & 0xF
+            if d or started or sh == 0:
+                out[o] = _HEX[d]
+                o += 1
+                started = True
+        g += 1
+    if mapped:
+        out[o] = 58
+        o = _ipv4(buf, p + 12, out, o + 1)
+    return o
+
+
+@njit(cache=True)
+def _rdata(buf: np.ndarray, s: int, e: int, t: int, p: int, rl: int, out: np.ndarray, o: int) -> tuple[int, int]:
+    """Render one answer's rdata as text; returns (error, output position)."""
+    r_end = p + rl
+    if t == 1 or t == 28:
+        if rl != (4 if t == 1 else 16):
+            return E_ADDR, o
+        return OK, (_ipv4(buf, p, out, o) if t == 1 else _ipv6(buf, p, out, o))
+    if t == 2 or t == 5 or t == 12 or t == 39 or t == 6:
+        err, _, o = _name(buf, s, e, p, out, o, True)
+        return err, o
+    if t == 15 or t == 33:
+        skip = 2 if t == 15 else 6
+        if rl < skip + 1:
+            return E_RDATA_SHORT, o
+        err, _, o = _name(buf, s, e, p + skip, out, o, True)
+        return err, o
+    if t == 16:
+        while p < r_end:
+            ln = int(buf[p])
+            if p + 1 + ln > r_end:
+                return E_TXT, o
+            o = _text(buf, p + 1, p + 1 + ln, out, o, False)
+            p += 1 + ln
+        return OK, o
+    for k in range(rl):
+        c = buf[p + k]
+        out[o] = _HEX[c >> 4]
+        out[o + 1] = _HEX[c & 0xF]
+        o += 2
+    return OK, o
+
+
+@njit(cache=True)
+def decode_messages(
+    buf: np.ndarray, moff: np.ndarray, mlen: np.ndarray, start: int,
+    status: np.ndarray, err_pos: np.ndarray, dns_id: np.ndarray, flags: np.ndarray, has_q: np.ndarray,
+    qtype: np.ndarray, qclass: np.ndarray, q_off: np.ndarray, q_buf: np.ndarray, q_pos: int,
+    a_first: np.ndarray, a_type: np.ndarray, a_ttl: np.ndarray, a_off: np.ndarray, a_buf: np.ndarray,
+    a_idx: int, a_pos: int,
+) -> tuple[int, int, int, int]:
+    """Decode messages ``start..`` until done or an output buffer might overflow.
+
+    Message ``i`` is ``buf[moff[i]:moff[i] + mlen[i]]``. Returns (next message,
+    q_pos, a_idx, a_pos); when next < len(moff) the caller grows the buffers and calls
+    again from there. ``q_off``/``a_first``/``a_off`` get their final entry only when done.
+    """
+    n = len(moff)
+    for i in range(start, n):
+        s = moff[i]
+        ml = mlen[i]
+        e = s + ml
+        max_rr = ml // 11 + 1
+        if (q_pos + NAME_TEXT_MAX > len(q_buf) or a_idx + max_rr + 1 > len(a_type)
+                or a_pos + max_rr * NAME_TEXT_MAX + 4 * ml > len(a_buf)):
+            return i, q_pos, a_idx, a_pos
+        q_off[i] = q_pos
+        a_first[i] = a_idx
+        a_off[a_idx] = a_pos
+        status[i] = OK
+        has_q[i] = False
+        if ml < 12:
+            status[i] = E_SHORT
+            err_pos[i] = 0
+            continue
+        dns_id[i] = _be16(buf, s)
+        flags[i] = _be16(buf, s + 2)
+        qd = _be16(buf, s + 4)
+        an = _be16(buf, s + 6)
+        p = s + 12
+        err = OK
+        q0, ai0, ap0 = q_pos, a_idx, a_pos
+        for k in range(qd):
+            err, p, q_pos = _name(buf, s, e, p, q_buf, q_pos, k == 0)
+            if err != OK:
+                break
+            if p + 4 > e:
+                err = E_QUESTION
+                break
+            if k == 0:
+                has_q[i] = True
+                qtype[i] = _be16(buf, p)
+                qclass[i] = _be16(buf, p + 2)
+            p += 4
+        if err == OK:
+            for _ in range(an):
+                err, p, _o = _name(buf, s, e, p, a_buf, a_pos, False)
+                if err != OK:
+                    break
+                if p + 10 > e:
+                    err = E_RR
+                    break
+                t = _be16(buf, p)
+                ttl = (np.int64(_be16(buf, p + 4)) << 16) | _be16(buf, p + 6)
+                rl = _be16(buf, p + 8)
+                p += 10
+                if p + rl > e:
+                    err = E_RDATA
+                    break
+                err, a_pos = _rdata(buf, s, e, t, p, rl, a_buf, a_pos)
+                if err != OK:
+                    break
+                a_type[a_idx] = t
+                a_ttl[a_idx] = ttl
+                a_idx += 1
+                a_off[a_idx] = a_pos
+                p += rl
+        if err != OK:
+            status[i] = err
+            err_pos[i] = p - s
+            q_pos, a_idx, a_pos = q0, ai0, ap0
+            has_q[i] = False
+    q_off[n] = q_pos
+    a_first[n] = a_idx
+    a_off[a_idx] = a_pos
+    return n, q_pos, a_idx, a_pos
