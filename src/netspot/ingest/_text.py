@@ -16,13 +16,18 @@ record id of a row is stable whatever happens to the lines around it, and
 
 from __future__ import annotations
 
+import lzma
+import zlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from netspot.errors import FormatError, Location, TruncatedInputError
 from netspot.ingest.base import BATCH_ROWS, Source
 from netspot.ingest.quarantine import Quarantine, QuarantineReason
 
@@ -39,6 +44,7 @@ __all__ = [
     "null_if_dash",
     "parse_iso8601",
     "quarantine_lines",
+    "read_head",
     "to_int",
 ]
 
@@ -132,6 +138,23 @@ def _decode(raw: pa.BinaryArray) -> tuple[pa.StringArray, np.ndarray]:
     return cleaned.cast(pa.string()), bad
 
 
+@contextmanager
+def _named_errors(src: Source) -> Iterator[None]:
+    """Turn decompression and I/O failures into errors that name the file."""
+    try:
+        yield
+    except EOFError as exc:
+        raise TruncatedInputError(f"compressed stream ends early: {exc}", Location(src.name)) from exc
+    except (OSError, lzma.LZMAError, zlib.error) as exc:
+        raise FormatError(f"cannot read: {exc}", Location(src.name)) from exc
+
+
+def read_head(src: Source, size: int = 65536) -> bytes:
+    """The first ``size`` bytes of ``src`` (decompressed); a corrupt file raises an error naming it."""
+    with _named_errors(src):
+        return src.head(size)
+
+
 def iter_line_blocks(
     src: Source,
     quarantine: Quarantine | None = None,
@@ -163,33 +186,39 @@ def iter_line_blocks(
     >>> [(b.first, b.lines.to_pylist(), b.bad_utf8.tolist()) for b in iter_line_blocks(Source(p))]
     [(1, ['a', 'bb', ''], [False, False, True]), (4, ['last'], [False])]
     """
+    with _named_errors(src), src.open() as fh:
+        yield from _read_blocks(fh, quarantine, max_lines, chunk_bytes, max_line_bytes)
+
+
+def _read_blocks(
+    fh: IO[bytes], quarantine: Quarantine | None, max_lines: int, chunk_bytes: int, max_line_bytes: int
+) -> Iterator[LineBlock]:
     line_no = 1
     carry = b""
     skipping = False  # inside an overlong line, dropping bytes up to its newline
-    with src.open() as fh:
-        while True:
-            chunk = fh.read(chunk_bytes)
-            if not chunk:
-                break
-            if skipping:
-                nl = chunk.find(b"\n")
-                if nl < 0:
-                    continue
-                chunk, skipping = chunk[nl + 1 :], False
-                line_no += 1
-            data = carry + chunk
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                carry = data
-                if len(carry) > max_line_bytes:
-                    if quarantine is not None:
-                        quarantine.add(f"line {line_no}", QuarantineReason.MALFORMED,
-                                       f"expected a line of at most {max_line_bytes} bytes, got more", carry)
-                    carry, skipping = b"", True
+    while True:
+        chunk = fh.read(chunk_bytes)
+        if not chunk:
+            break
+        if skipping:
+            nl = chunk.find(b"\n")
+            if nl < 0:
                 continue
-            carry = data[cut + 1 :]
-            yield from _blocks(data[: cut + 1], line_no, max_lines)
-            line_no += data.count(b"\n", 0, cut + 1)
+            chunk, skipping = chunk[nl + 1 :], False
+            line_no += 1
+        data = carry + chunk
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            carry = data
+            if len(carry) > max_line_bytes:
+                if quarantine is not None:
+                    quarantine.add(f"line {line_no}", QuarantineReason.MALFORMED,
+                                   f"expected a line of at most {max_line_bytes} bytes, got more", carry)
+                carry, skipping = b"", True
+            continue
+        carry = data[cut + 1 :]
+        yield from _blocks(data[: cut + 1], line_no, max_lines)
+        line_no += data.count(b"\n", 0, cut + 1)
     if carry:
         yield from _blocks(carry, line_no, max_lines)
 

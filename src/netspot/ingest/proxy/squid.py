@@ -39,6 +39,7 @@ from netspot.ingest._text import (
     line_rids,
     null_if_dash,
     quarantine_lines,
+    read_head,
     to_int,
 )
 from netspot.ingest.base import Reader, Source
@@ -102,7 +103,7 @@ class SquidReader(Reader):
         return _layout(head) is not None
 
     def read(self, src: Source, quarantine: Quarantine) -> Iterator[pa.RecordBatch]:
-        layout = _layout(src.head()) or "native"
+        layout = _layout(read_head(src)) or "native"
         for block in iter_line_blocks(src, quarantine):
             batch = self._block(src, block, quarantine, layout)
             if batch is not None:
