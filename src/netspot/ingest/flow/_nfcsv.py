@@ -110,6 +110,7 @@ class _Rows:
         self.pending: list[int] = []  # line numbers (relative to the stream) of rows handed to the handler
         self.cursor = 1
         self.summary = False
+        self.noise = 0  # lines nfdump prints that are not records (summary, messages)
 
     def handler(self, row: pcsv.InvalidRow) -> str:
         number = row.number if row.number is not None else self.cursor + len(self.pending)
@@ -118,6 +119,11 @@ class _Rows:
         if self.summary or text.strip() == "Summary":
             self.summary = True
             self.q.skip("nfdump summary line")
+            self.noise += 1
+            return "skip"
+        if text.strip() == "No matching flows":  # what nfdump prints, even with -q, for a file without flows
+            self.q.skip("nfdump: no matching flows")
+            self.noise += 1
             return "skip"
         self.q.add(
             f"{self.word} {number + self.line0}",
@@ -186,7 +192,7 @@ def read_flows(
             out = _convert(part, lines[start : start + BATCH_ROWS], src, q, reader, word, record0)
             if out is not None:
                 yield out
-    return rows.cursor - 1 + len(rows.pending)
+    return rows.cursor - 1 + len(rows.pending) - rows.noise
 
 
 def _utf8(batch: pa.RecordBatch, q: Quarantine, word: str, lines: np.ndarray) -> tuple[list[pa.Array], np.ndarray]:
@@ -215,6 +221,10 @@ def _convert(
 ) -> pa.RecordBatch | None:
     names = batch.schema.names
     strs, bad_utf8 = _utf8(batch, q, word, lines)
+    if "mpls" in names:  # nfdump -o fmt's %mpls: the ten labels separated by blanks
+        i = names.index("mpls")
+        names = [*names[:i], *(f"mpls{k}" for k in range(1, 11)), *names[i + 1 :]]
+        strs = [*strs[:i], *_split_mpls(strs[i]), *strs[i + 1 :]]
     col = dict(zip(names, strs, strict=True))
     checks: list[tuple[np.ndarray, str, str, QuarantineReason]] = []  # (ok mask, column, expected, reason)
     out: dict[str, np.ndarray | pa.Array] = {}
@@ -239,7 +249,7 @@ def _convert(
             out[target] = pc.utf8_trim_whitespace(col[name])
     for name, (target, top) in _INTS.items():
         if name in col:
-            vals, ok = parse_uint(col[name], letters=name == "dir")
+            vals, ok = parse_uint(col[name], letters=name == "dir", dotted=name == "dp")
             ok &= vals <= top
             checks.append((ok, name, f"an integer 0..{top}", QuarantineReason.BAD_VALUE))
             out[target] = vals
@@ -258,7 +268,7 @@ def _convert(
     for ok, *_ in checks:
         good &= ok
     if not good.all():
-        _quarantine(batch, strs, good | bad_utf8, checks, lines, q, word)
+        _quarantine(batch, names, strs, good | bad_utf8, checks, lines, q, word)
     keep = np.flatnonzero(good)
     if len(keep) == 0:
         return None
@@ -278,6 +288,16 @@ def _convert(
     for name, v in out.items():
         cols[name] = pa.array(v[keep]) if isinstance(v, np.ndarray) else v.take(take)
     return conform(cols, FLOW, len(keep))
+
+
+def _split_mpls(arr: pa.Array) -> list[pa.Array]:
+    """The ten MPLS labels of ``%mpls`` as ten columns (empty where a row does not have ten)."""
+    parts = pc.utf8_split_whitespace(pc.utf8_trim_whitespace(arr))
+    ten = pc.equal(pc.list_value_length(parts), 10).to_numpy(zero_copy_only=False)
+    if not ten.all():
+        filler = pa.array([[""] * 10], pa.list_(pa.string())).take(pa.array(np.zeros(len(arr), np.int64)))
+        parts = pc.if_else(pa.array(ten), parts, filler)
+    return [pc.list_element(parts, k) for k in range(10)]
 
 
 def _extra(names: list[str], strs: list[pa.Array], keep: np.ndarray, take: pa.Array) -> pa.Array:
@@ -311,6 +331,7 @@ def _extra(names: list[str], strs: list[pa.Array], keep: np.ndarray, take: pa.Ar
 
 def _quarantine(
     batch: pa.RecordBatch,
+    names: list[str],
     strs: list[pa.Array],
     good: np.ndarray,
     checks: list[tuple[np.ndarray, str, str, QuarantineReason]],
@@ -322,7 +343,6 @@ def _quarantine(
     bad = np.flatnonzero(~good)
     idx = pa.array(bad)
     raws = pc.binary_join_element_wise(*[c.take(idx) for c in batch.columns], b",").to_pylist()
-    names = batch.schema.names
     for j, i in enumerate(bad):
         raw = raws[j]
         if not raw.strip(b", \r"):

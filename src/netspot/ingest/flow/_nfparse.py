@@ -77,7 +77,9 @@ def _trim(data: np.ndarray, a: int, b: int) -> tuple[int, int]:  # pragma: no co
 
 
 @nb.njit(cache=True, nogil=True)
-def _uint_kernel(off: np.ndarray, data: np.ndarray, letters: bool) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+def _uint_kernel(
+    off: np.ndarray, data: np.ndarray, letters: bool, dotted: bool
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - numba
     n = len(off) - 1
     vals = np.zeros(n, np.int64)
     ok = np.zeros(n, np.bool_)
@@ -90,13 +92,21 @@ def _uint_kernel(off: np.ndarray, data: np.ndarray, letters: bool) -> tuple[np.n
         if b <= a or b - a > 18:
             continue
         v = 0
+        hi = -1
         good = True
         for j in range(a, b):
             c = data[j]
+            if c == 46 and dotted and hi < 0 and j > a and j < b - 1 and v < 256:
+                hi = v  # nfdump -o fmt prints an ICMP port as "type.code"
+                v = 0
+                continue
             if c < _ZERO or c > _NINE:
                 good = False
                 break
             v = v * 10 + (c - _ZERO)
+        if hi >= 0:
+            good = good and v < 256
+            v = hi * 256 + v
         if good:
             vals[i] = v
             ok[i] = True
@@ -270,16 +280,19 @@ def _default_kernel(off: np.ndarray, data: np.ndarray) -> np.ndarray:  # pragma:
             continue
         for j in range(a, b):
             c = data[j]
-            if not (c == _ZERO or c == 46 or c == 58 or c == 45):
+            if not (c == _ZERO or c == 46 or c == 58 or c == 45 or c == _SP):  # noqa: SIM109 (numba)
                 out[i] = False
                 break
     return out
 
 
-def parse_uint(arr: pa.Array, *, letters: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Unsigned decimal integers (at most 18 digits); ``letters`` also maps nfdump's I/E directions to 0/1."""
+def parse_uint(arr: pa.Array, *, letters: bool = False, dotted: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Unsigned decimal integers (at most 18 digits).
+
+    ``letters`` also maps nfdump's I/E directions to 0/1; ``dotted`` reads ICMP's "type.code" as type*256+code.
+    """
     off, data = _buffers(arr)
-    return _uint_kernel(off, data, letters)
+    return _uint_kernel(off, data, letters, dotted)
 
 
 def parse_time(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:

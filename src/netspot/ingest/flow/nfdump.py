@@ -43,16 +43,17 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from netspot.errors import FormatError, Location, TruncatedInputError
+from netspot.errors import FormatError, InputError, Location, TruncatedInputError
 from netspot.ingest.base import Reader, Source
 from netspot.ingest.flow._nfcsv import parse_header, read_flows
-from netspot.ingest.quarantine import Quarantine
+from netspot.ingest.quarantine import Quarantine, QuarantineReason
 from netspot.schema import DataKind
 
 __all__ = ["NFDUMP_FIELDS", "NfcapdReader", "NfdumpCsvReader", "nfdump_binary"]
 
 #: The columns the NfcapdReader asks nfdump for: ``-o csv``'s, with ``%ts``/``%te`` to the millisecond
-#: (``td`` is derived from them, as nfdump's own CSV does).
+#: (``td`` is derived from them, as nfdump's own CSV does). ``%dp`` prints ICMP as "type.code", read
+#: as type*256+code like the CSV; ``%mpls`` is split back into ``mpls1``..``mpls10``.
 NFDUMP_FIELDS: tuple[tuple[str, str], ...] = (
     ("ts", "%ts"), ("te", "%te"), ("sa", "%sa"), ("da", "%da"), ("sp", "%sp"), ("dp", "%dp"),
     ("pr", "%pr"), ("flg", "%flg"), ("fwd", "%fwd"), ("stos", "%stos"), ("ipkt", "%ipkt"),
@@ -60,7 +61,7 @@ NFDUMP_FIELDS: tuple[tuple[str, str], ...] = (
     ("sas", "%sas"), ("das", "%das"), ("smk", "%smk"), ("dmk", "%dmk"), ("dtos", "%dtos"),
     ("dir", "%dir"), ("nh", "%nh"), ("nhb", "%nhb"), ("svln", "%svln"), ("dvln", "%dvln"),
     ("ismc", "%ismc"), ("odmc", "%odmc"), ("idmc", "%idmc"), ("osmc", "%osmc"),
-    *((f"mpls{i}", f"%mpls{i}") for i in range(1, 11)),
+    ("mpls", "%mpls"),  # all ten labels: nfdump 1.7.1's fmt parser reads "%mpls10" as "%mpls1" and "0"
     ("cl", "%cl"), ("sl", "%sl"), ("al", "%al"), ("ra", "%ra"), ("eng", "%eng"), ("exid", "%exp"),
     ("tr", "%tr"),
 )  # fmt: skip
@@ -69,6 +70,8 @@ NFDUMP_FIELDS: tuple[tuple[str, str], ...] = (
 NFCAPD_MAGIC = b"\x0c\xa5"
 #: Size of the file header: 1.6's ``file_header_t`` (140 bytes), 1.7's ``fileHeaderV2_t`` (40 bytes).
 HEADER_BYTES = {1: 140, 2: 40}
+#: What nfdump prints on stderr (exit status 0) when a data block is cut short.
+_TRUNCATED = ("Short read", "read() error")
 _INSTALL = "nfdump is not installed: apt-get install nfdump (it provides nfdump, nfcapd and nfpcapd)"
 
 
@@ -99,11 +102,11 @@ class NfdumpCsvReader(Reader):
             yield from read_flows(fh, names, src, quarantine, self.format, line0=1, record0=2)
 
 
-def nfdump_binary() -> str:
-    """Path of the nfdump program; raises :class:`FormatError` with the install command when missing."""
+def nfdump_binary(path_for_error: str | None = None) -> str:
+    """Path of the nfdump program; raises :class:`InputError` with the apt-get command when it is missing."""
     path = shutil.which("nfdump")
     if path is None:
-        raise FormatError(_INSTALL)
+        raise InputError(_INSTALL, Location(path_for_error) if path_for_error else None)
     return path
 
 
@@ -152,7 +155,7 @@ class NfcapdReader(Reader):
         Record numbers start at ``first_record`` (a source made of several nfcapd files continues them).
         """
         fmt = "fmt:" + ",".join(tag for _, tag in NFDUMP_FIELDS)
-        cmd = [nfdump_binary(), "-r", str(path), "-q", "-N", "-6", "-o", fmt]
+        cmd = [nfdump_binary(src.name), "-r", str(path), "-q", "-N", "-6", "-o", fmt]
         env = {**os.environ, "TZ": "UTC"}
         with (
             tempfile.TemporaryFile() as err,
@@ -173,10 +176,17 @@ class NfcapdReader(Reader):
             finally:
                 proc.stdout.close()
                 code = proc.wait()
+            err.seek(0)
+            msg = " ".join(err.read(4096).decode("utf-8", "replace").split())
             if code != 0:
-                err.seek(0)
-                msg = err.read(4096).decode("utf-8", "replace").strip()
                 raise FormatError(f"nfdump cannot read this nfcapd file (exit {code}): {msg}", Location(src.name))
+            if any(sign in msg for sign in _TRUNCATED):
+                # nfdump 1.7.1 exits 0 on a cut file; the lost records cannot be listed: one row stands for them
+                quarantine.add(
+                    f"record {first_record + count + 1}",
+                    QuarantineReason.TRUNCATED,
+                    f"expected complete data blocks, nfdump says: {msg}",
+                )
         return count
 
 

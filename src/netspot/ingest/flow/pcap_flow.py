@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from netspot.errors import FormatError, Location
+from netspot.errors import FormatError, InputError, Location
 from netspot.ingest.base import Reader, Source
 from netspot.ingest.flow.nfdump import NfcapdReader
 from netspot.ingest.quarantine import Quarantine
@@ -60,13 +60,13 @@ def _is_export(head: bytes) -> bool:
     return bool(NetflowPcapReader().sniff(head))
 
 
-def nfpcapd_binary() -> str:
-    """Path of nfpcapd (Debian ships it in /usr/bin or /usr/sbin); FormatError with the install command if absent."""
+def nfpcapd_binary(path_for_error: str | None = None) -> str:
+    """Path of nfpcapd (Debian ships it in /usr/bin or /usr/sbin); InputError with the apt-get command if absent."""
     path = shutil.which("nfpcapd") or next(
         (p for p in ("/usr/sbin/nfpcapd", "/usr/bin/nfpcapd") if Path(p).exists()), None
     )
     if path is None:
-        raise FormatError(_INSTALL)
+        raise InputError(_INSTALL, Location(path_for_error) if path_for_error else None)
     return path
 
 
@@ -113,7 +113,7 @@ class PcapFlowReader(Reader):
 
     def _meter(self, capture: Path, flows: Path, src: Source) -> None:
         cmd = [
-            nfpcapd_binary(), "-r", str(capture), "-w", str(flows), "-t", str(self.rotate_s),
+            nfpcapd_binary(src.name), "-r", str(capture), "-w", str(flows), "-t", str(self.rotate_s),
             "-e", f"{self.active_s},{self.inactive_s}",
         ]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, stdin=subprocess.DEVNULL, check=False)
