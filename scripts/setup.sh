@@ -11,6 +11,8 @@ python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 command -v nfdump >/dev/null || need+=(nfdump)
 command -v tshark >/dev/null || need+=(tshark)
 command -v softflowd >/dev/null || [ -x /usr/sbin/softflowd ] || need+=(softflowd)
+# the tests read the store with real Spark in local mode, which needs a Java runtime
+if [ "${1:-}" = dev ]; then command -v java >/dev/null || need+=(default-jre-headless); fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}" >&2
   sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
