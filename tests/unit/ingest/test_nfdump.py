@@ -27,6 +27,7 @@ NFCAPD = "netflow/nfcapd/slips-test1-malicious.nfcapd"
 MAPPED = {"sa": "sip", "da": "dip", "sp": "sport", "dp": "dport", "flg": "flags", "fwd": "fwd", "stos": "stos",
           "dtos": "dtos", "ipkt": "ipkt", "ibyt": "ibyt", "opkt": "opkt", "obyt": "obyt", "in": "input",
           "out": "output", "sas": "sas", "das": "das", "dir": "dir", "ra": "rip"}  # fmt: skip
+TIME = "YYYY-MM-DD HH:MM:SS[.fff]"
 ABSENT = {"", "0", "0.000", "0.0.0.0", "::", "00:00:00:00:00:00", "0-0-0", "1970-01-01 00:00:00.000"}
 
 
@@ -106,7 +107,7 @@ def test_bad_port_short_line_and_bad_time_are_quarantined_with_their_line(data: 
     assert found == {
         "line 7": ("bad_value", "column 'dp': expected an integer 0..65535, got 'http'"),
         "line 8": ("field_count", "expected 48 fields, got 8"),
-        "line 9": ("bad_timestamp", "column 'ts': expected a time YYYY-MM-DD HH:MM:SS[.fff], got '2018-13-12 15:37:31'"),
+        "line 9": ("bad_timestamp", f"column 'ts': expected a time {TIME}, got '2018-13-12 15:37:31'"),
     }
     assert [r["raw"][:20] for r in rows] == [b"2018-01-12 15:37:31,"] * 2 + [b"2018-13-12 15:37:31,"], rows
     assert q.skipped["nfdump summary line"] == 3
@@ -193,6 +194,7 @@ def test_nfpcapd_written_nfcapd_17_layout_is_recognised(tmp_path: Path, shared: 
     assert path.read_bytes()[:4] == bytes.fromhex("0ca50200")
     table, q = read(NfcapdReader(), path)
     assert_equals_nfdump(table, nfdump_csv(path))
+    assert q.total == 0
     assert set(table.column("proto").to_pylist()) == {"ICMP"}
 
 
