@@ -69,6 +69,8 @@ _INTS: dict[str, tuple[str, int]] = {
 _MAPPED = frozenset({"ts", "te", "td", "sa", "da", "pr", "flg", "ra", *_INTS})
 _PROTO_TABLE = pa.array(PROTO_NAMES, pa.string())
 _EXTRA_TYPE = FLOW.field("extra").type
+#: A validation of one column: (ok mask, column, what was expected, reason when not ok).
+_Check = tuple[np.ndarray, str, str, QuarantineReason]
 
 
 def parse_header(line: bytes, path: str) -> list[str]:
@@ -168,11 +170,12 @@ def read_flows(
     streams as one source can continue the record numbers.
     """
     rows = _Rows(q, word, line0)
+    guard = _Utf8Guard(fh)
     opts = pcsv.ReadOptions(column_names=names, use_threads=False, block_size=BLOCK_BYTES)
     parse = pcsv.ParseOptions(quote_char=False, ignore_empty_lines=False, invalid_row_handler=rows.handler)
-    conv = pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.binary()))
+    conv = pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()))
     try:
-        stream = pcsv.open_csv(fh, read_options=opts, parse_options=parse, convert_options=conv)
+        stream = pcsv.open_csv(guard, read_options=opts, parse_options=parse, convert_options=conv)
     except StopIteration:
         return 0
     except pa.ArrowInvalid as exc:
@@ -189,44 +192,73 @@ def read_flows(
         lines = rows.lines(batch.num_rows) + line0
         for start in range(0, batch.num_rows, BATCH_ROWS):
             part = batch.slice(start, BATCH_ROWS)
-            out = _convert(part, lines[start : start + BATCH_ROWS], src, q, reader, word, record0)
+            out = _convert(part, lines[start : start + BATCH_ROWS], src, q, reader, word, record0, guard)
             if out is not None:
                 yield out
     return rows.cursor - 1 + len(rows.pending) - rows.noise
 
 
-def _utf8(batch: pa.RecordBatch, q: Quarantine, word: str, lines: np.ndarray) -> tuple[list[pa.Array], np.ndarray]:
-    """The batch's columns as strings; rows with invalid UTF-8 are quarantined and masked out."""
-    cols: list[pa.Array] = []
-    bad = np.zeros(batch.num_rows, np.bool_)
-    for col in batch.columns:
+class _Utf8Guard:
+    """A binary stream whose invalid UTF-8 bytes become U+FFFD, flagging it (pyarrow cannot hand such a line over).
+
+    The rows that carry a replacement character are then quarantined by :func:`_utf8_rows`.
+    """
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self.fh = fh
+        self.carry = b""
+        self.dirty = False
+        self.closed = False
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.carry + self.fh.read(size)
+        self.carry = b""
         try:
-            cols.append(col.cast(pa.string()))
-        except pa.ArrowInvalid:
-            vals = col.to_pylist()
-            for i, v in enumerate(vals):
-                try:
-                    v.decode("utf-8")
-                except UnicodeDecodeError:
-                    bad[i] = True
-            cols.append(pa.array([v.decode("utf-8", "replace") for v in vals], pa.string()))
-    for r in np.flatnonzero(bad).tolist():
-        raw = b",".join(c[r].as_py() for c in batch.columns)
-        q.add(f"{word} {lines[r]}", QuarantineReason.BAD_VALUE, "expected UTF-8 text, got invalid bytes", raw)
-    return cols, bad
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3 and size != 0:
+                more = self.fh.read(4)  # a character cut by the read size
+                if more:
+                    self.carry = data[exc.start :] + more
+                    data = data[: exc.start]
+                    return data if data else self.read(size)
+            self.dirty = True
+            data = data.decode("utf-8", "replace").encode("utf-8")
+        return data
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _utf8_checks(names: list[str], strs: list[pa.Array], guard: _Utf8Guard) -> list[_Check]:
+    """One check per column that held invalid UTF-8 (now U+FFFD); none while the stream has been clean."""
+    out: list[_Check] = []
+    if guard.dirty:
+        for name, col in zip(names, strs, strict=True):
+            ok = ~pc.match_substring(col, "\ufffd").to_numpy(zero_copy_only=False)
+            if not ok.all():
+                out.append((ok, name, "UTF-8 text", QuarantineReason.BAD_VALUE))
+    return out
 
 
 def _convert(
-    batch: pa.RecordBatch, lines: np.ndarray, src: Source, q: Quarantine, reader: str, word: str, record0: int
+    batch: pa.RecordBatch,
+    lines: np.ndarray,
+    src: Source,
+    q: Quarantine,
+    reader: str,
+    word: str,
+    record0: int,
+    guard: _Utf8Guard,
 ) -> pa.RecordBatch | None:
     names = batch.schema.names
-    strs, bad_utf8 = _utf8(batch, q, word, lines)
+    strs = list(batch.columns)
     if "mpls" in names:  # nfdump -o fmt's %mpls: the ten labels separated by blanks
         i = names.index("mpls")
         names = [*names[:i], *(f"mpls{k}" for k in range(1, 11)), *names[i + 1 :]]
         strs = [*strs[:i], *_split_mpls(strs[i]), *strs[i + 1 :]]
     col = dict(zip(names, strs, strict=True))
-    checks: list[tuple[np.ndarray, str, str, QuarantineReason]] = []  # (ok mask, column, expected, reason)
+    checks = _utf8_checks(list(names), strs, guard)
     out: dict[str, np.ndarray | pa.Array] = {}
 
     tname = "ts" if "ts" in col else "tr"
@@ -264,11 +296,11 @@ def _convert(
     if "flg" in col:
         out["flags"] = pc.utf8_trim_whitespace(col["flg"])
 
-    good = ~bad_utf8
+    good = np.ones(batch.num_rows, np.bool_)
     for ok, *_ in checks:
         good &= ok
     if not good.all():
-        _quarantine(batch, names, strs, good | bad_utf8, checks, lines, q, word)
+        _quarantine(batch, names, strs, good, checks, lines, q, word)
     keep = np.flatnonzero(good)
     if len(keep) == 0:
         return None
@@ -334,7 +366,7 @@ def _quarantine(
     names: list[str],
     strs: list[pa.Array],
     good: np.ndarray,
-    checks: list[tuple[np.ndarray, str, str, QuarantineReason]],
+    checks: list[_Check],
     lines: np.ndarray,
     q: Quarantine,
     word: str,
@@ -342,7 +374,7 @@ def _quarantine(
     """Quarantine the rows not ``good`` (slow path: one Python step per bad row), skipping blank lines."""
     bad = np.flatnonzero(~good)
     idx = pa.array(bad)
-    raws = pc.binary_join_element_wise(*[c.take(idx) for c in batch.columns], b",").to_pylist()
+    raws = [r.encode() for r in pc.binary_join_element_wise(*[c.take(idx) for c in batch.columns], ",").to_pylist()]
     for j, i in enumerate(bad):
         raw = raws[j]
         if not raw.strip(b", \r"):

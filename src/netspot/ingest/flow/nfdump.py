@@ -34,10 +34,12 @@ True
 
 from __future__ import annotations
 
+import lzma
 import os
 import shutil
 import subprocess
 import tempfile
+import zlib
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
@@ -70,6 +72,8 @@ NFDUMP_FIELDS: tuple[tuple[str, str], ...] = (
 NFCAPD_MAGIC = b"\x0c\xa5"
 #: Size of the file header: 1.6's ``file_header_t`` (140 bytes), 1.7's ``fileHeaderV2_t`` (40 bytes).
 HEADER_BYTES = {1: 140, 2: 40}
+#: What reading a cut or corrupt compressed file raises (gzip, bzip2, xz through ``Source.open``).
+_DECOMPRESS_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
 #: What nfdump prints on stderr (exit status 0) when a data block is cut short.
 _TRUNCATED = ("Short read", "read() error")
 _INSTALL = "nfdump is not installed: apt-get install nfdump (it provides nfdump, nfcapd and nfpcapd)"
@@ -94,12 +98,15 @@ class NfdumpCsvReader(Reader):
         return True
 
     def read(self, src: Source, quarantine: Quarantine) -> Iterator[pa.RecordBatch]:
-        with src.open() as fh:
-            first = fh.readline()
-            if not first:
-                raise FormatError("file is empty: expected an nfdump CSV header", Location(src.name))
-            names = parse_header(first, src.name)
-            yield from read_flows(fh, names, src, quarantine, self.format, line0=1, record0=2)
+        try:
+            with src.open() as fh:
+                first = fh.readline()
+                if not first:
+                    raise FormatError("file is empty: expected an nfdump CSV header", Location(src.name))
+                names = parse_header(first, src.name)
+                yield from read_flows(fh, names, src, quarantine, self.format, line0=1, record0=2)
+        except _DECOMPRESS_ERRORS as exc:  # a cut or corrupt .gz/.bz2/.xz
+            raise TruncatedInputError(f"cannot decompress: {exc}", Location(src.name)) from exc
 
 
 def nfdump_binary(path_for_error: str | None = None) -> str:
@@ -129,7 +136,10 @@ class NfcapdReader(Reader):
         return len(head) >= 4 and head[:2] == NFCAPD_MAGIC and head[2] in HEADER_BYTES and head[3] == 0
 
     def read(self, src: Source, quarantine: Quarantine) -> Iterator[pa.RecordBatch]:
-        head = src.head(256)
+        try:
+            head = src.head(256)
+        except _DECOMPRESS_ERRORS as exc:
+            raise TruncatedInputError(f"cannot decompress: {exc}", Location(src.name)) from exc
         if len(head) < 4 or head[:2] != NFCAPD_MAGIC:
             if len(head) < 4 and NFCAPD_MAGIC.startswith(head[:2]):
                 raise TruncatedInputError(f"file ends inside the nfcapd header ({len(head)} bytes)", Location(src.name))
@@ -144,7 +154,10 @@ class NfcapdReader(Reader):
                 f"file ends inside the nfcapd header: {len(head)} of {need} bytes", Location(src.name)
             )
         with tempfile.TemporaryDirectory(prefix="netspot-nfcapd-") as tmp:
-            path = _plain_file(src, Path(tmp))
+            try:
+                path = _plain_file(src, Path(tmp))
+            except _DECOMPRESS_ERRORS as exc:
+                raise TruncatedInputError(f"cannot decompress: {exc}", Location(src.name)) from exc
             yield from self.decode(path, src, quarantine)
 
     def decode(
