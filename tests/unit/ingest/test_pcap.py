@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import require_tool
+from tests.conftest import require_tool
 from netspot.errors import FormatError, TruncatedInputError
 from netspot.ingest._pcap import (
     ST_FRAGMENT,

@@ -3,10 +3,10 @@
 :func:`decode_messages` decodes many messages that sit in one byte buffer and
 renders names and answer data as text the way tshark prints them:
 
-* names keep their case; labels are joined by ``.``; bytes below 0x20 and 0x7f are
-  written as a backslash and three octal digits (``\\001``); bytes of 0x80 and above
-  stay as they are when they form valid UTF-8, else each maximal invalid subpart
-  becomes U+FFFD; the root name is ``<Root>``;
+* names keep their case; labels are joined by ``.``; ASCII controls are escaped as
+  Wireshark's ``format_text`` does (``\\t``, ``\\001``); bytes of 0x80 and above are
+  read as UTF-8 sequences by their lead byte, an ill-formed one becomes U+FFFD and a
+  non-printable code point ``\\uXXXX``; the root name is ``<Root>``;
 * TXT character-strings are concatenated, with control bytes kept and invalid UTF-8
   replaced as for names;
 * A and AAAA are addresses; NS, CNAME, PTR, DNAME the name; MX the exchange; SRV the
@@ -18,6 +18,9 @@ Compression pointers may point anywhere in the message; more than
 """
 
 from __future__ import annotations
+
+import functools
+import unicodedata
 
 import numpy as np
 from numba import njit
@@ -58,7 +61,19 @@ ERRORS = {
 }
 
 _HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
+_HEXU = np.frombuffer(b"0123456789ABCDEF", np.uint8)
 _ROOT = np.frombuffer(b"<Root>", np.uint8)
+#: C escapes Wireshark's format_text uses for ASCII controls (0 = octal ``\\ooo``)
+_CESC = np.zeros(32, np.int64)
+for _c, _e in zip(b"\a\b\t\n\v\f\r", b"abtnvfr", strict=True):
+    _CESC[_c] = _e
+
+
+@functools.cache
+def printable_table() -> np.ndarray:
+    """Code point -> printable, as GLib's g_unichar_isprint (not Cc, Cf, Cn, Cs), from Python's unicodedata."""
+    cat = unicodedata.category
+    return np.array([cat(chr(u)) not in ("Cc", "Cf", "Cn", "Cs") for u in range(0x110000)], np.bool_)
 
 
 @njit(cache=True, inline="always")
@@ -100,21 +115,93 @@ def _utf8_len(buf: np.ndarray, p: int, end: int) -> int:
 
 
 @njit(cache=True)
-def _text(buf: np.ndarray, p: int, end: int, out: np.ndarray, o: int, escape: bool) -> int:
-    """Copy ``buf[p:end]`` as tshark renders a string; returns the new output position."""
+def _utf8_out(out: np.ndarray, o: int, uc: int) -> int:
+    if uc < 0x80:
+        out[o] = uc
+        return o + 1
+    if uc < 0x800:
+        out[o] = 0xC0 | (uc >> 6)
+        out[o + 1] = 0x80 | (uc & 0x3F)
+        return o + 2
+    if uc < 0x10000:
+        out[o] = 0xE0 | (uc >> 12)
+        out[o + 1] = 0x80 | ((uc >> 6) & 0x3F)
+        out[o + 2] = 0x80 | (uc & 0x3F)
+        return o + 3
+    out[o] = 0xF0 | (uc >> 18)
+    out[o + 1] = 0x80 | ((uc >> 12) & 0x3F)
+    out[o + 2] = 0x80 | ((uc >> 6) & 0x3F)
+    out[o + 3] = 0x80 | (uc & 0x3F)
+    return o + 4
+
+
+@njit(cache=True)
+def _text(buf: np.ndarray, p: int, end: int, out: np.ndarray, o: int, escape: bool, printable: np.ndarray) -> int:
+    """Copy ``buf[p:end]`` as tshark renders it; returns the new output position.
+
+    ``escape`` (names, Wireshark's ``format_text``): C escapes or ``\\ooo`` for ASCII
+    controls; each UTF-8 sequence is read by its lead byte and ends, as U+FFFD, at the
+    first byte that is not a continuation; a decoded code point that is not printable
+    becomes ``\\uXXXX``. Without ``escape`` (TXT): controls stay, invalid UTF-8 is
+    replaced by maximal subparts.
+    """
     while p < end:
-        c = buf[p]
+        c = np.int64(buf[p])
         if c < 0x80:
             if escape and (c < 0x20 or c == 0x7F):
                 out[o] = 92
-                out[o + 1] = 48 + (c >> 6)
-                out[o + 2] = 48 + ((c >> 3) & 7)
-                out[o + 3] = 48 + (c & 7)
-                o += 4
+                k = _CESC[c] if c < 0x20 else 0
+                if k:
+                    out[o + 1] = k
+                    o += 2
+                else:
+                    out[o + 1] = 48 + (c >> 6)
+                    out[o + 2] = 48 + ((c >> 3) & 7)
+                    out[o + 3] = 48 + (c & 7)
+                    o += 4
             else:
                 out[o] = c
                 o += 1
             p += 1
+            continue
+        if escape:
+            p += 1
+            if (c & 0xE0) == 0xC0:
+                need, uc = 1, c & 0x1F
+            elif (c & 0xF0) == 0xE0:
+                need, uc = 2, c & 0x0F
+            elif (c & 0xF8) == 0xF0:
+                need, uc = 3, c & 0x07
+            elif (c & 0xFC) == 0xF8:
+                need, uc = 4, c & 0x03
+            elif (c & 0xFE) == 0xFC:
+                need, uc = 5, c & 0x01
+            else:
+                need, uc = -1, 0
+            done = need >= 0
+            for _ in range(max(need, 0)):
+                if p >= end or (buf[p] & 0xC0) != 0x80:
+                    done = False
+                    break
+                uc = (uc << 6) | (np.int64(buf[p]) & 0x3F)
+                p += 1
+            if done and (0xD800 <= uc <= 0xDFFF or uc > 0x10FFFF):
+                done = False  # surrogate or out of range (an overlong form is decoded as is)
+            if not done:
+                out[o] = 0xEF
+                out[o + 1] = 0xBF
+                out[o + 2] = 0xBD
+                o += 3
+            elif uc < len(printable) and printable[uc]:
+                o = _utf8_out(out, o, uc)
+            else:
+                width = 4 if uc <= 0xFFFF else 8
+                out[o] = 92
+                out[o + 1] = 117 if width == 4 else 85  # u / U
+                o += 2
+                for sh in range(4 * (width - 1), -4, -4):
+                    out[o] = _HEXU[(uc >> sh) & 0xF]
+                    o += 1
             continue
         k = _utf8_len(buf, p, end)
         if k > 0:
@@ -132,7 +219,8 @@ def _text(buf: np.ndarray, p: int, end: int, out: np.ndarray, o: int, escape: bo
 
 
 @njit(cache=True)
-def _name(buf: np.ndarray, s: int, e: int, p: int, out: np.ndarray, o: int, write: bool) -> tuple[int, int, int]:
+def _name(buf: np.ndarray, s: int, e: int, p: int, out: np.ndarray, o: int, write: bool,
+          printable: np.ndarray) -> tuple[int, int, int]:
     """Read the name at ``p`` of the message ``buf[s:e]``: returns (error, position after it, output position)."""
     after = -1
     hops = 0
@@ -169,7 +257,7 @@ def _name(buf: np.ndarray, s: int, e: int, p: int, out: np.ndarray, o: int, writ
             if not first:
                 out[o] = 46
                 o += 1
-            o = _text(buf, p + 1, p + 1 + ln, out, o, True)
+            o = _text(buf, p + 1, p + 1 + ln, out, o, True, printable)
         first = False
         p += 1 + ln
     if write and first:
@@ -242,7 +330,8 @@ def _ipv6(buf: np.ndarray, p: int, out: np.ndarray, o: int) -> int:
 
 
 @njit(cache=True)
-def _rdata(buf: np.ndarray, s: int, e: int, t: int, p: int, rl: int, out: np.ndarray, o: int) -> tuple[int, int]:
+def _rdata(buf: np.ndarray, s: int, e: int, t: int, p: int, rl: int, out: np.ndarray, o: int,
+           printable: np.ndarray) -> tuple[int, int]:
     """Render one answer's rdata as text; returns (error, output position)."""
     r_end = p + rl
     if t == 1 or t == 28:
@@ -250,20 +339,20 @@ def _rdata(buf: np.ndarray, s: int, e: int, t: int, p: int, rl: int, out: np.nda
             return E_ADDR, o
         return OK, (_ipv4(buf, p, out, o) if t == 1 else _ipv6(buf, p, out, o))
     if t == 2 or t == 5 or t == 12 or t == 39 or t == 6:
-        err, _, o = _name(buf, s, e, p, out, o, True)
+        err, _, o = _name(buf, s, e, p, out, o, True, printable)
         return err, o
     if t == 15 or t == 33:
         skip = 2 if t == 15 else 6
         if rl < skip + 1:
             return E_RDATA_SHORT, o
-        err, _, o = _name(buf, s, e, p + skip, out, o, True)
+        err, _, o = _name(buf, s, e, p + skip, out, o, True, printable)
         return err, o
     if t == 16:
         while p < r_end:
             ln = int(buf[p])
             if p + 1 + ln > r_end:
                 return E_TXT, o
-            o = _text(buf, p + 1, p + 1 + ln, out, o, False)
+            o = _text(buf, p + 1, p + 1 + ln, out, o, False, printable)
             p += 1 + ln
         return OK, o
     for k in range(rl):
@@ -280,7 +369,7 @@ def decode_messages(
     status: np.ndarray, err_pos: np.ndarray, dns_id: np.ndarray, flags: np.ndarray, has_q: np.ndarray,
     qtype: np.ndarray, qclass: np.ndarray, q_off: np.ndarray, q_buf: np.ndarray, q_pos: int,
     a_first: np.ndarray, a_type: np.ndarray, a_ttl: np.ndarray, a_off: np.ndarray, a_buf: np.ndarray,
-    a_idx: int, a_pos: int,
+    a_idx: int, a_pos: int, printable: np.ndarray,
 ) -> tuple[int, int, int, int]:
     """Decode messages ``start..`` until done or an output buffer might overflow.
 
@@ -314,7 +403,7 @@ def decode_messages(
         err = OK
         q0, ai0, ap0 = q_pos, a_idx, a_pos
         for k in range(qd):
-            err, p, q_pos = _name(buf, s, e, p, q_buf, q_pos, k == 0)
+            err, p, q_pos = _name(buf, s, e, p, q_buf, q_pos, k == 0, printable)
             if err != OK:
                 break
             if p + 4 > e:
@@ -327,7 +416,7 @@ def decode_messages(
             p += 4
         if err == OK:
             for _ in range(an):
-                err, p, _o = _name(buf, s, e, p, a_buf, a_pos, False)
+                err, p, _o = _name(buf, s, e, p, a_buf, a_pos, False, printable)
                 if err != OK:
                     break
                 if p + 10 > e:
@@ -340,7 +429,7 @@ def decode_messages(
                 if p + rl > e:
                     err = E_RDATA
                     break
-                err, a_pos = _rdata(buf, s, e, t, p, rl, a_buf, a_pos)
+                err, a_pos = _rdata(buf, s, e, t, p, rl, a_buf, a_pos, printable)
                 if err != OK:
                     break
                 a_type[a_idx] = t

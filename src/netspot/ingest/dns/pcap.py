@@ -42,7 +42,7 @@ from netspot.ingest._pcap import (
 )
 from netspot.ingest.base import BATCH_ROWS, Reader, Source, record_ids
 from netspot.ingest.dns._tcp import TcpStreams
-from netspot.ingest.dns._wire import ERRORS, NAME_TEXT_MAX, decode_messages
+from netspot.ingest.dns._wire import ERRORS, NAME_TEXT_MAX, decode_messages, printable_table
 from netspot.ingest.quarantine import Quarantine, QuarantineReason
 from netspot.schema import DataKind, conform
 
@@ -217,7 +217,8 @@ def _decode_all(buf: np.ndarray, m_off: np.ndarray, m_len: np.ndarray) -> dict[s
     while True:
         i, q_pos, a_idx, a_pos = decode_messages(
             buf, m_off, m_len, i, o["status"], o["err_pos"], o["dns_id"], o["flags"], o["has_q"], o["qtype"],
-            o["qclass"], o["q_off"], q_buf, q_pos, o["a_first"], a_type, a_ttl, a_off, a_buf, a_idx, a_pos)
+            o["qclass"], o["q_off"], q_buf, q_pos, o["a_first"], a_type, a_ttl, a_off, a_buf, a_idx, a_pos,
+            printable_table())
         if i >= n:
             break
         need = int(m_len[i]) // 11 + 1
