@@ -304,7 +304,7 @@ def _convert(
     keep = np.flatnonzero(good)
     if len(keep) == 0:
         return None
-    take = pa.array(keep)
+    take = None if len(keep) == len(good) else pa.array(keep)  # all good: no copies
     first = int(lines[keep[0]]) - record0
     rid = record_ids(src, first, int(lines[keep[-1]]) - record0 - first + 1).take(
         pa.array(lines[keep] - record0 - first)
@@ -318,7 +318,10 @@ def _convert(
         "extra": _extra(names, strs, keep, take),
     }
     for name, v in out.items():
-        cols[name] = pa.array(v[keep]) if isinstance(v, np.ndarray) else v.take(take)
+        if isinstance(v, np.ndarray):
+            cols[name] = pa.array(v if take is None else v[keep])
+        else:
+            cols[name] = v if take is None else v.take(take)
     return conform(cols, FLOW, len(keep))
 
 
@@ -332,7 +335,7 @@ def _split_mpls(arr: pa.Array) -> list[pa.Array]:
     return [pc.list_element(parts, k) for k in range(10)]
 
 
-def _extra(names: list[str], strs: list[pa.Array], keep: np.ndarray, take: pa.Array) -> pa.Array:
+def _extra(names: list[str], strs: list[pa.Array], keep: np.ndarray, take: pa.Array | None) -> pa.Array:
     """The unmapped columns whose value is not nfdump's 'absent' (zeros, epoch) as a map per row.
 
     nfdump prints every extension it does not have as zeros, so keeping only set values loses
@@ -345,7 +348,7 @@ def _extra(names: list[str], strs: list[pa.Array], keep: np.ndarray, take: pa.Ar
     for name, arr in zip(names, strs, strict=True):
         if name in _MAPPED or name in SPOT_TIME_PARTS or (name == "tr" and "ts" not in names):
             continue
-        vals = arr.take(take)
+        vals = arr if take is None else arr.take(take)
         keys.append(name)
         masks.append(~is_default(vals))
         parts.append(pc.utf8_trim_whitespace(vals))
