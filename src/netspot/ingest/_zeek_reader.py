@@ -16,7 +16,7 @@ from netspot.ingest._zeek_header import KNOWN_TYPES, sniff_zeek
 from netspot.ingest._zeek_types import extra_map, text_column, type_block
 from netspot.ingest.base import Reader, Source, record_ids
 from netspot.ingest.quarantine import Quarantine, QuarantineReason
-from netspot.schema import conform
+from netspot.schema import TIMESTAMP, conform
 
 __all__ = ["Columns", "ZeekReader"]
 
@@ -36,6 +36,10 @@ class Columns:
         if v is None:
             return pa.nulls(self.n, type_)
         return v if v.type == type_ else v.cast(type_)
+
+    @property
+    def ts(self) -> pa.Array:
+        return self.get("ts", TIMESTAMP)
 
     def text(self, name: str) -> pa.Array:
         return self.get(name, pa.string())

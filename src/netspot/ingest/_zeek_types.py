@@ -32,6 +32,8 @@ _FLOAT_RE = r"^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$"
 _ADDR_RE = r"^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[0-9A-Za-z_.\-]+)?)$"
 #: Largest |epoch seconds| accepted as a time (9999-12-31T23:59:59Z).
 MAX_EPOCH_S = 253_402_300_799
+#: Longest interval accepted, seconds (about 317 years).
+MAX_INTERVAL_S = 1e10
 #: JSON integer times above this are epoch milliseconds (Zeek's JSON::TS_MILLIS), below it seconds.
 MILLIS_ABOVE = 100_000_000_000
 _ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
@@ -113,14 +115,25 @@ def _null_rows(a: pa.Array, rows: np.ndarray) -> pa.Array:
 
 def _to_float(tb: TypedBlock, name: str, ztype: str, a: pa.Array, reason: QuarantineReason) -> pa.Array:
     if pa.types.is_floating(a.type) or pa.types.is_integer(a.type):
-        return a.cast(pa.float64())
-    s = _strings(a)
-    try:
-        return s.cast(pa.float64())
-    except pa.ArrowInvalid:
-        bad = _bad_rows(s, _FLOAT_RE)
-        tb.fail(bad, name, ztype, s, reason)
-        return _null_rows(s, bad).cast(pa.float64())
+        out = a.cast(pa.float64())
+        s = None
+    else:
+        s = _strings(a)
+        try:
+            out = s.cast(pa.float64())
+        except pa.ArrowInvalid:
+            bad = _bad_rows(s, _FLOAT_RE)
+            tb.fail(bad, name, ztype, s, reason)
+            out = _null_rows(s, bad).cast(pa.float64())
+    # nan and inf are no Zeek values; an interval beyond MAX_INTERVAL_S is garbage
+    limit = MAX_INTERVAL_S if ztype == "interval" else np.inf
+    x = out.to_numpy(zero_copy_only=False)
+    with np.errstate(invalid="ignore"):
+        wrong = np.flatnonzero(out.is_valid().to_numpy(zero_copy_only=False) & ~(np.abs(x) <= limit))
+    if len(wrong):
+        tb.fail(wrong, name, ztype, s if s is not None else _strings(a), reason)
+        out = _null_rows(out, wrong)
+    return out
 
 
 def _to_int(tb: TypedBlock, name: str, ztype: str, a: pa.Array) -> pa.Array:
@@ -129,11 +142,16 @@ def _to_int(tb: TypedBlock, name: str, ztype: str, a: pa.Array) -> pa.Array:
     else:
         s = _strings(a)
         if pa.types.is_floating(a.type):  # JSON 80.0 is fine, 80.5 is not
-            s = pc.if_else(pc.equal(pc.floor(a), a), a.cast(pa.int64(), safe=False).cast(pa.string()), s)
+            whole = pc.and_(pc.equal(pc.floor(a), a), pc.less(pc.abs(a), 2.0**62))
+            s = pc.if_else(whole, pc.if_else(whole, a, 0.0).cast(pa.int64(), safe=False).cast(pa.string()), s)
         try:
             out = s.cast(pa.int64())
         except pa.ArrowInvalid:
             bad = _bad_rows(s, _INT_RE)
+            long = np.flatnonzero(pc.fill_null(pc.greater(pc.utf8_length(s), 18), False).to_numpy(False))
+            long = np.setdiff1d(long, bad)
+            overflow = [i for i in long.tolist() if not -(2**63) <= int(s[i].as_py()) < 2**63]
+            bad = np.union1d(bad, np.setdiff1d(np.asarray(overflow, dtype=np.int64), bad)).astype(np.int64)
             tb.fail(bad, name, ztype, s, QuarantineReason.BAD_VALUE)
             out = _null_rows(s, bad).cast(pa.int64())
     lo, hi = _INTS[ztype]
@@ -146,10 +164,10 @@ def _to_int(tb: TypedBlock, name: str, ztype: str, a: pa.Array) -> pa.Array:
     return out
 
 
-def _iso_times(tb: TypedBlock, name: str, s: pa.Array, reason: QuarantineReason) -> pa.Array:
-    """ISO 8601 strings (JSON::TS_ISO8601) as microseconds; a naive time is UTC."""
+def _iso_times(s: pa.Array) -> tuple[pa.Array, list[int]]:
+    """ISO 8601 strings (JSON::TS_ISO8601) as microseconds, and the indices that are not; naive is UTC."""
     try:
-        return s.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
+        return s.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()), []
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     out: list[int | None] = []
@@ -164,8 +182,7 @@ def _iso_times(tb: TypedBlock, name: str, s: pa.Array, reason: QuarantineReason)
             out.append(int((t - datetime(1970, 1, 1)).total_seconds() * 1_000_000))
         else:
             out.append(None if t is None else int(t.timestamp() * 1_000_000))
-    tb.fail(np.asarray(bad, dtype=np.int64), name, "time", s, reason)
-    return pa.array(out, pa.int64())
+    return pa.array(out, pa.int64()), bad
 
 
 def _to_time(tb: TypedBlock, name: str, a: pa.Array, reason: QuarantineReason) -> pa.Array:
@@ -181,7 +198,8 @@ def _to_time(tb: TypedBlock, name: str, a: pa.Array, reason: QuarantineReason) -
         iso_rows = np.flatnonzero(~pc.fill_null(pc.match_substring_regex(s, _FLOAT_RE), True).to_numpy(False))
         x = _to_float(tb, name, "time", _null_rows(s, iso_rows), reason).to_numpy(zero_copy_only=False)
         if len(iso_rows):
-            iso = _iso_times(tb, name, s.take(pa.array(iso_rows)), reason)
+            iso, bad = _iso_times(s.take(pa.array(iso_rows)))
+            tb.fail(iso_rows[bad], name, "time", s, reason)
             x[iso_rows] = iso.cast(pa.float64()).to_numpy(zero_copy_only=False) / 1e6
     x = np.asarray(x, dtype=np.float64)
     present = a.is_valid().to_numpy(zero_copy_only=False)

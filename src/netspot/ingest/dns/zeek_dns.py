@@ -52,7 +52,7 @@ class ZeekDnsReader(ZeekReader):
         ttls = c.get("TTLs", pa.list_(pa.string()))
         ttl_values = pc.round(ttls.values.cast(pa.float64())).cast(pa.int64())
         return {
-            "ts": c.values["ts"],
+            "ts": c.ts,
             "ip_src": pc.if_else(response, resp_h, orig_h),
             "ip_dst": pc.if_else(response, orig_h, resp_h),
             "sport": pc.if_else(response, resp_p, orig_p),

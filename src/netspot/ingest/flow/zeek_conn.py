@@ -54,7 +54,7 @@ class ZeekConnReader(ZeekReader):
     }
 
     def map(self, c: Columns) -> dict[str, pa.Array]:
-        ts = c.values["ts"]
+        ts = c.ts
         td = c.get("duration", pa.float64())
         dur_ms = pc.round(pc.multiply(pc.fill_null(td, 0.0), 1000.0)).cast(pa.int64())
         te = pc.add(ts.cast(pa.int64()), dur_ms).cast(ts.type)

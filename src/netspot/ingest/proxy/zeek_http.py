@@ -64,7 +64,7 @@ class ZeekHttpReader(ZeekReader):
         fulluri = pc.if_else(uri.is_null(), host, pc.binary_join_element_wise(pc.fill_null(host, ""), uri, ""))
         n = len(uri)
         return {
-            "ts": c.values["ts"],
+            "ts": c.ts,
             "clientip": c.text("id.orig_h"),
             "serverip": c.text("id.resp_h"),
             "host": host,
