@@ -146,7 +146,7 @@ def _text(buf: np.ndarray, p: int, end: int, out: np.ndarray, o: int, escape: bo
     replaced by maximal subparts.
     """
     while p < end:
-        c = np.int64(buf[p])
+        c = int(buf[p])
         if c < 0x80:
             if escape and (c < 0x20 or c == 0x7F):
                 out[o] = 92
@@ -183,7 +183,7 @@ def _text(buf: np.ndarray, p: int, end: int, out: np.ndarray, o: int, escape: bo
                 if p >= end or (buf[p] & 0xC0) != 0x80:
                     done = False
                     break
-                uc = (uc << 6) | (np.int64(buf[p]) & 0x3F)
+                uc = (uc << 6) | (int(buf[p]) & 0x3F)
                 p += 1
             if done and (0xD800 <= uc <= 0xDFFF or uc > 0x10FFFF):
                 done = False  # surrogate or out of range (an overlong form is decoded as is)
