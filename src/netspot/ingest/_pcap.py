@@ -16,7 +16,9 @@ Examples
 
 from __future__ import annotations
 
+import lzma
 import struct
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
@@ -118,8 +120,9 @@ class Packets:
 class _Stream:
     """A file read in chunks into fresh numpy buffers; bytes not yet consumed move to the next buffer."""
 
-    def __init__(self, fh: IO[bytes], chunk: int) -> None:
+    def __init__(self, fh: IO[bytes], chunk: int, name: str) -> None:
         self.fh = fh
+        self.name = name
         self.chunk = chunk
         self.buf = np.empty(0, np.uint8)
         self.pos = 0
@@ -134,7 +137,12 @@ class _Stream:
         view = memoryview(new.data)[left:]
         got = 0
         while got < len(view):
-            k = self.fh.readinto(view[got:])  # type: ignore[attr-defined]
+            try:
+                k = self.fh.readinto(view[got:])  # type: ignore[attr-defined]
+            except EOFError:  # a cut compressed stream: keep what was read, the cut record is quarantined
+                k = 0
+            except (OSError, lzma.LZMAError, zlib.error) as exc:
+                raise FormatError(f"cannot decompress: {exc}", Location(self.name, offset=self.base + got)) from exc
             if not k:
                 self.eof = True
                 break
@@ -179,7 +187,7 @@ def read_packets(src: Source, quarantine: Quarantine, chunk_packets: int = 262_1
     :class:`TruncatedInputError`.
     """
     with src.open() as fh:
-        st = _Stream(fh, CHUNK_BYTES)
+        st = _Stream(fh, CHUNK_BYTES, src.name)
         if not st.ensure(4):
             raise TruncatedInputError(f"expected a capture header, got {st.end} bytes", Location(src.name))
         magic = st.bytes_at(4)
