@@ -9,8 +9,11 @@ variable-length one) and builds the FLOW columns with numpy and pyarrow.compute:
   format, RFC 7011 section 6.1.9), DeltaMicroseconds (before the export time), or
   sysUpTime-relative (v9: the header's sysUptime and unix seconds; IPFIX:
   systemInitTimeMilliseconds from the record or from an options record). A template
-  with no time at all gets the export time; a record whose time cannot be known is
-  flagged for BAD_TIMESTAMP quarantine.
+  with no time at all gets the export time, and so do IPFIX sysUpTime-relative records
+  whose exporter never sent its systemInitTimeMilliseconds (Cisco IOS-XR, Mikrotik): the
+  flow is placed to end at the export time with its exact duration, and ``extra`` says
+  ``time_basis=export``. A record whose time is still not positive is flagged for
+  BAD_TIMESTAMP quarantine.
 * addresses (IEs 8/12/27/28), ports, protocol (nfdump names), TCP flags (nfdump text),
   ToS, counters (delta or total; out = postOctet/PacketDelta 23/24, responder 232/299 or
   RFC 5103 reverse), SNMP interfaces, AS numbers, direction, forwarding status.
@@ -219,11 +222,18 @@ def _ntp_ms(v: np.ndarray) -> np.ndarray:
 
 
 def _times(num: dict[tuple[int, int], np.ndarray], n: int, export_ms: np.ndarray, uptime_ms: np.ndarray,
-           init_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ts, te, bad) in ms since the epoch; ``bad`` marks records whose time cannot be known."""
+           init_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(ts, te, bad, estimated) in ms since the epoch.
+
+    ``bad`` marks records whose time cannot be placed at all; ``estimated`` those placed
+    at the export time (no time field, or IPFIX sysUpTime-relative times with no
+    systemInitTimeMilliseconds: the flow is taken to end at the export and keeps its
+    exact duration).
+    """
     def get(ie: int) -> np.ndarray | None:
         return num.get((0, ie))
 
+    none = np.zeros(n, bool)
     pairs = (
         (152, 153, lambda v: v.astype(np.int64)),
         (150, 151, lambda v: v.astype(np.int64) * 1000),
@@ -238,30 +248,28 @@ def _times(num: dict[tuple[int, int], np.ndarray], n: int, export_ms: np.ndarray
         if s is not None:
             ts = conv(s)
             te = conv(e) if e is not None else ts
-            return ts, te, ts <= 0
+            return ts, te, ts <= 0, none
     first, last = get(22), get(21)
-    if first is not None or last is not None:
-        first = first if first is not None else last
-        last = last if last is not None else first
-        assert first is not None
-        assert last is not None
-        init = num.get((0, 160))
-        if init is not None:
-            base, bad = init.astype(np.int64), np.zeros(n, bool)
-        else:
-            v9 = uptime_ms >= 0
-            # v9: boot = unix_secs - sysUptime; signed 32-bit difference copes with uptime wrap-around
-            back_s = ((uptime_ms.astype(np.int64) - first.astype(np.int64)) & 0xFFFFFFFF).astype(np.uint32)
-            back_e = ((uptime_ms.astype(np.int64) - last.astype(np.int64)) & 0xFFFFFFFF).astype(np.uint32)
-            ts_v9 = export_ms - back_s.view(np.int32).astype(np.int64)
-            te_v9 = export_ms - back_e.view(np.int32).astype(np.int64)
-            ts = np.where(v9, ts_v9, init_ms + first.astype(np.int64))
-            te = np.where(v9, te_v9, init_ms + last.astype(np.int64))
-            bad = (~v9 & (init_ms < 0)) | (ts <= 0)
-            return ts, te, bad
-        ts, te = base + first.astype(np.int64), base + last.astype(np.int64)
-        return ts, te, bad | (ts <= 0)
-    return export_ms.copy(), export_ms.copy(), export_ms <= 0
+    if first is None:
+        first = last
+    if last is None:
+        last = first
+    if first is None or last is None:
+        return export_ms.copy(), export_ms.copy(), export_ms <= 0, ~none
+    f64, l64 = first.astype(np.int64), last.astype(np.int64)
+    init = num.get((0, 160))
+    if init is not None:
+        ts, te = init.astype(np.int64) + f64, init.astype(np.int64) + l64
+        return ts, te, ts <= 0, none
+    v9 = uptime_ms >= 0
+    known = v9 | (init_ms >= 0)
+    # v9: boot = unix_secs - sysUptime; a signed 32-bit difference copes with uptime wrap-around
+    back_s = ((uptime_ms - f64) & 0xFFFFFFFF).astype(np.uint32).view(np.int32).astype(np.int64)
+    back_e = ((uptime_ms - l64) & 0xFFFFFFFF).astype(np.uint32).view(np.int32).astype(np.int64)
+    duration = ((l64 - f64) & 0xFFFFFFFF).astype(np.uint32).view(np.int32).astype(np.int64)
+    ts = np.where(v9, export_ms - back_s, np.where(known, init_ms + f64, export_ms - duration))
+    te = np.where(v9, export_ms - back_e, np.where(known, init_ms + l64, export_ms))
+    return ts, te, ts <= 0, ~known
 
 
 def flow_columns(tpl: Template, values: Sequence[np.ndarray | list[bytes] | None], n: int, export_ms: np.ndarray,
@@ -272,11 +280,14 @@ def flow_columns(tpl: Template, values: Sequence[np.ndarray | list[bytes] | None
     mats: dict[tuple[int, int], np.ndarray] = {}
     names: list[str] = []
     texts: list[pa.Array] = []
-    for f, v in zip(tpl.fields, values, strict=True):
+    # an element repeated in a template (Huawei: outer then inner protocol/ports) maps its last occurrence,
+    # as nfacctd and nfdump do; the earlier ones go to ``extra``
+    last = {(f.pen, f.ie): i for i, f in enumerate(tpl.fields) if values[i] is not None}
+    for i, (f, v) in enumerate(zip(tpl.fields, values, strict=True)):
         if v is None or f.pen not in (0, REVERSE_PEN):
             continue
         key = (f.pen, f.ie)
-        if f.pen == 0 and f.ie in MAPPED and key not in num and key not in mats:
+        if f.pen == 0 and f.ie in MAPPED and last[key] == i:
             if isinstance(v, np.ndarray) and v.ndim == 1:
                 num[key] = v
                 continue
@@ -305,7 +316,10 @@ def flow_columns(tpl: Template, values: Sequence[np.ndarray | list[bytes] | None
         if v is not None:
             cols[name] = pa.array(v.astype(np.int64)).cast(FLOW.field(name).type, safe=False)
 
-    ts, te, bad = _times(num, n, export_ms, uptime_ms, init_ms)
+    ts, te, bad, estimated = _times(num, n, export_ms, uptime_ms, init_ms)
+    if estimated.any():
+        names.append("time_basis")
+        texts.append(pa.array(np.where(estimated, "export", "flow"), pa.string()))
     cols: dict[str, pa.Array] = {
         "ts": pa.array(ts, FLOW.field("ts").type),
         "te": pa.array(te, FLOW.field("te").type),

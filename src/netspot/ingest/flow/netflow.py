@@ -296,8 +296,8 @@ class NetflowDecoder:
             size = tpl.record_len
             raw = bodies[chunk][j * size:(j + 1) * size] if size > 0 else bodies[chunk]
             self.quarantine.add(f"{ctxs[chunk].locator} record {j}", QuarantineReason.BAD_TIMESTAMP,
-                                "no usable flow time: expected absolute, delta or sysUpTime-relative start "
-                                "(IPFIX sysUpTime needs systemInitTimeMilliseconds)", raw)
+                                "no usable flow time: expected a start after 1970-01-01, got none or zero "
+                                "(from the record's time fields or the export header)", raw)
 
     def _materialise(self) -> None:
         for group in self._groups.values():
