@@ -88,7 +88,8 @@ def timed(cmd: list[str]) -> tuple[float, float, str]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--packets", type=int, default=1_000_000)
-    ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parent.parent.parent / "shared" / "datasets")
+    default_shared = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
+    ap.add_argument("--shared", type=Path, default=default_shared)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         pcap = Path(d) / "dns.pcap"
@@ -99,9 +100,10 @@ def main() -> None:
         cmd = ["tshark", "-n", "-r", str(pcap), "-T", "fields"] + [x for f in SPOT_FIELDS for x in ("-e", f)]
         t0 = time.perf_counter()
         with open(Path(d) / "tshark.tsv", "w") as fh:
-            subprocess.run(cmd + ["-Y", "dns"], stdout=fh, stderr=subprocess.DEVNULL, check=True)
+            subprocess.run([*cmd, "-Y", "dns"], stdout=fh, stderr=subprocess.DEVNULL, check=True)
         ts_s = time.perf_counter() - t0
-        ts_rows = sum(1 for _ in open(Path(d) / "tshark.tsv"))
+        with open(Path(d) / "tshark.tsv") as fh:
+            ts_rows = sum(1 for _ in fh)
     ns = float(ns_s)
     print("| case | records | netspot s | records/s | reference s | ratio | peak RSS MiB |")
     print("|---|---|---|---|---|---|---|")
