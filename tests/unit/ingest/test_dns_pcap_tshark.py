@@ -25,10 +25,10 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from tests.conftest import SHARED, require_tool
 from netspot.ingest.base import Source
 from netspot.ingest.dns.pcap import DnsPcapReader
 from netspot.ingest.quarantine import Quarantine
+from tests.conftest import SHARED, require_tool
 
 FIELDS = [
     "frame.number", "frame.time_epoch", "frame.len", "ip.src", "ipv6.src", "ip.dst", "ipv6.dst", "udp.srcport",

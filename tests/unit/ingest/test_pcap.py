@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import require_tool
 from netspot.errors import FormatError, TruncatedInputError
 from netspot.ingest._pcap import (
     ST_FRAGMENT,
@@ -27,6 +26,7 @@ from netspot.ingest._pcap import (
 from netspot.ingest._pcap_write import eth, ipv4, ipv6, pcap_file, pcapng_file, tcp, udp
 from netspot.ingest.base import Source
 from netspot.ingest.quarantine import Quarantine
+from tests.conftest import require_tool
 
 T0 = 1_691_218_211_123_456_789
 
