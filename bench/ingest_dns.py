@@ -26,8 +26,9 @@ SPOT_FIELDS = ["frame.time", "frame.time_epoch", "frame.len", "ip.src", "ip.dst"
 NETSPOT = """
 import sys, time
 from pathlib import Path
-import pyarrow.parquet as pq
 from netspot.ingest.base import Source
+from netspot.schema import DataKind
+from netspot.store.dataset import Store
 from netspot.ingest.dns.pcap import DnsPcapReader
 from netspot.ingest.quarantine import Quarantine
 r = DnsPcapReader()
@@ -36,10 +37,11 @@ q = Quarantine(sys.argv[1], r.format)
 list(r.read(Source(Path(sys.argv[3])), Quarantine("warm", "dns-pcap")))  # numba compile/cache load, not timed
 t0 = time.perf_counter()
 n = 0
-with pq.ParquetWriter(sys.argv[2], r.schema) as w:
-    for b in r.read(src, q):
-        w.write_batch(b)
-        n += b.num_rows
+w = Store(Path(sys.argv[2]).parent / "store").writer(DataKind.DNS, 1)  # the store's hourly Parquet writer
+for b in r.read(src, q):
+    w.write(b)
+    n += b.num_rows
+w.commit()
 print(n, time.perf_counter() - t0)
 """
 

@@ -70,19 +70,19 @@ def synth(workdir: Path, n: int) -> tuple[Path, Path]:
 # ---- the two contenders, run in a child process -------------------------------------------------------------------
 
 def run_netspot(fmt: str, path: Path, out: Path) -> int:
-    import pyarrow.parquet as pq
-
     from netspot.ingest.base import Source
     from netspot.ingest.quarantine import Quarantine
     from netspot.ingest.registry import get_reader
+    from netspot.store.dataset import Store
 
     reader = get_reader(fmt)
     q = Quarantine(str(path), fmt)
     rows = 0
-    with pq.ParquetWriter(out, reader.schema) as writer:
-        for batch in reader.read(Source(path), q):
-            writer.write_batch(batch)
-            rows += batch.num_rows
+    writer = Store(out.parent / f"store-{fmt}").writer(reader.kind, 1)  # the store's hourly Parquet writer
+    for batch in reader.read(Source(path), q):
+        writer.write(batch)
+        rows += batch.num_rows
+    writer.commit()
     return rows
 
 
