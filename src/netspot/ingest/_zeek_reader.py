@@ -12,8 +12,9 @@ import pyarrow.compute as pc
 
 from netspot.errors import FormatError, Location
 from netspot.ingest._zeek import iter_blocks
+from netspot.ingest._zeek_extra import extra_map
 from netspot.ingest._zeek_header import KNOWN_TYPES, sniff_zeek
-from netspot.ingest._zeek_types import extra_map, text_column, type_block
+from netspot.ingest._zeek_types import text_column, type_block
 from netspot.ingest.base import Reader, Source, record_ids
 from netspot.ingest.quarantine import Quarantine, QuarantineReason
 from netspot.schema import TIMESTAMP, conform
@@ -87,7 +88,7 @@ class ZeekReader(Reader):
             tb.flush(quarantine)
             cols = self.map(Columns(tb.values, n))
             skip = set(self.typed) - self.also_extra
-            cols["extra"] = extra_map({k: text_column(block, k) for k in block.columns if k not in skip}, n)
+            cols["extra"] = extra_map({k: text_column(tb, k) for k in block.columns if k not in skip}, n)
             cols["source"] = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)),
                                                             pa.array([self.format]))
             first = int(block.records[0])

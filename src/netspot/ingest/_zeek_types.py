@@ -21,9 +21,8 @@ import pyarrow.compute as pc
 from netspot.ingest._zeek import RawBlock
 from netspot.ingest.quarantine import Quarantine, QuarantineReason
 from netspot.schema import TIMESTAMP
-from netspot.schema._field import EXTRA
 
-__all__ = ["TypedBlock", "extra_map", "text_column", "type_block"]
+__all__ = ["TypedBlock", "text_column", "type_block"]
 
 _INTS = {"count": (0, None), "int": (None, None), "port": (0, 65535)}
 _FLOATS = {"interval", "double"}
@@ -36,6 +35,11 @@ MAX_EPOCH_S = 253_402_300_799
 MAX_INTERVAL_S = 1e10
 #: JSON integer times above this are epoch milliseconds (Zeek's JSON::TS_MILLIS), below it seconds.
 MILLIS_ABOVE = 100_000_000_000
+# pyarrow turns a Python literal into a scalar on every call (and retries importing pandas each time):
+# constants are made once.
+_T, _F, _EMPTY = pa.scalar("T"), pa.scalar("F"), pa.scalar("")
+_ZERO, _BIG, _DIGITS = pa.scalar(0.0), pa.scalar(2.0**62), pa.scalar(18, pa.int32())
+_NO_ITEMS = pa.scalar([], pa.list_(pa.string()))
 _ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
 
 
@@ -63,7 +67,17 @@ class TypedBlock:
             quarantine.add(f"line {b.lines[i]}", reason, detail, b.raws[i])
 
 
+def _in_data(a: pa.Array, needle: bytes) -> bool:
+    """Whether ``needle`` may occur in a string array: one scan of its data buffer, no per-value work."""
+    if not pa.types.is_string(a.type):
+        return True
+    data = a.buffers()[2]
+    return data is not None and re.search(re.escape(needle), memoryview(data)) is not None
+
+
 def _decode_escapes(a: pa.Array) -> pa.Array:
+    if not _in_data(a, b"\\x"):
+        return a
     mask = pc.fill_null(pc.match_substring(a, "\\x"), False)
     if not pc.any(mask).as_py():
         return a
@@ -79,7 +93,7 @@ def _strings(a: pa.Array) -> pa.Array:
     if pa.types.is_large_string(a.type):
         return a.cast(pa.string())
     if pa.types.is_boolean(a.type):
-        return pc.if_else(a, "T", "F")
+        return pc.if_else(a, _T, _F)
     if pa.types.is_list(a.type) or pa.types.is_large_list(a.type):
         return pc.binary_join(_as_list(a), ",")
     if pa.types.is_null(a.type):
@@ -142,13 +156,13 @@ def _to_int(tb: TypedBlock, name: str, ztype: str, a: pa.Array) -> pa.Array:
     else:
         s = _strings(a)
         if pa.types.is_floating(a.type):  # JSON 80.0 is fine, 80.5 is not
-            whole = pc.and_(pc.equal(pc.floor(a), a), pc.less(pc.abs(a), 2.0**62))
-            s = pc.if_else(whole, pc.if_else(whole, a, 0.0).cast(pa.int64(), safe=False).cast(pa.string()), s)
+            whole = pc.and_(pc.equal(pc.floor(a), a), pc.less(pc.abs(a), _BIG))
+            s = pc.if_else(whole, pc.if_else(whole, a, _ZERO).cast(pa.int64(), safe=False).cast(pa.string()), s)
         try:
             out = s.cast(pa.int64())
         except pa.ArrowInvalid:
             bad = _bad_rows(s, _INT_RE)
-            long = np.flatnonzero(pc.fill_null(pc.greater(pc.utf8_length(s), 18), False).to_numpy(False))
+            long = np.flatnonzero(pc.fill_null(pc.greater(pc.utf8_length(s), _DIGITS), False).to_numpy(False))
             long = np.setdiff1d(long, bad)
             overflow = [i for i in long.tolist() if not -(2**63) <= int(s[i].as_py()) < 2**63]
             bad = np.union1d(bad, np.setdiff1d(np.asarray(overflow, dtype=np.int64), bad)).astype(np.int64)
@@ -156,7 +170,8 @@ def _to_int(tb: TypedBlock, name: str, ztype: str, a: pa.Array) -> pa.Array:
             out = _null_rows(s, bad).cast(pa.int64())
     lo, hi = _INTS[ztype]
     if lo is not None or hi is not None:
-        outside = pc.or_(pc.less(out, lo if lo is not None else out), pc.greater(out, hi if hi is not None else out))
+        outside = pc.or_(pc.less(out, pa.scalar(lo) if lo is not None else out),
+                         pc.greater(out, pa.scalar(hi) if hi is not None else out))
         rows = np.flatnonzero(pc.fill_null(outside, False).to_numpy(zero_copy_only=False))
         if len(rows):
             tb.fail(rows, name, ztype, _strings(a), QuarantineReason.BAD_VALUE)
@@ -226,9 +241,9 @@ def _to_list(tb: TypedBlock, name: str, ztype: str, a: pa.Array) -> pa.Array:
     h = tb.block.header
     if tb.block.text and pa.types.is_string(a.type):
         is_empty = pc.equal(a, h.empty_field)
-        lists = pc.split_pattern(pc.if_else(is_empty, "", a), h.set_separator)
+        lists = pc.split_pattern(pc.if_else(is_empty, _EMPTY, a), h.set_separator)
         # '(empty)' is the empty container; a lone '' element would be one empty string
-        lists = pc.if_else(is_empty, pa.scalar([], pa.list_(pa.string())), lists)
+        lists = pc.if_else(is_empty, _NO_ITEMS, lists)
     else:
         lists = _as_list(a)
     values = _decode_escapes(lists.values) if len(lists.values) else lists.values
@@ -248,8 +263,8 @@ def _to_list(tb: TypedBlock, name: str, ztype: str, a: pa.Array) -> pa.Array:
 def _to_string(tb: TypedBlock, name: str, ztype: str, a: pa.Array) -> pa.Array:
     s = _strings(a)
     h = tb.block.header
-    if tb.block.text:
-        s = pc.if_else(pc.fill_null(pc.equal(s, h.empty_field), False), "", s)
+    if tb.block.text and _in_data(s, h.empty_field.encode()):
+        s = pc.if_else(pc.fill_null(pc.equal(s, h.empty_field), False), _EMPTY, s)
     s = _decode_escapes(s)
     if ztype == "addr":
         bad = _bad_rows(s, _ADDR_RE)
@@ -259,8 +274,17 @@ def _to_string(tb: TypedBlock, name: str, ztype: str, a: pa.Array) -> pa.Array:
     return s
 
 
+_CHECKED = {"time", "addr", "bool", *_INTS, *_FLOATS}
+
+
+def _needs_check(ztype: str) -> bool:
+    """Whether a value of ``ztype`` can fail to parse (strings and sets of strings cannot)."""
+    inner = ztype[ztype.find("[") + 1: -1] if ztype.endswith("]") else ztype
+    return inner in _CHECKED
+
+
 def type_block(block: RawBlock, wanted: dict[str, str]) -> TypedBlock:
-    """Type every column of ``block``; keep the typed values of those in ``wanted``.
+    """Type the columns of ``block``: those in ``wanted``, and every other one whose values can be wrong.
 
     ``wanted`` maps the columns a reader maps to the Zeek type the mapping needs; that type
     wins over the log's own ``#types`` (the other columns are validated as declared).
@@ -268,6 +292,8 @@ def type_block(block: RawBlock, wanted: dict[str, str]) -> TypedBlock:
     tb = TypedBlock(block)
     for name, a in block.columns.items():
         ztype = wanted.get(name) or block.types.get(name, "string")
+        if name not in wanted and not _needs_check(ztype):
+            continue
         reason = QuarantineReason.BAD_TIMESTAMP if name == "ts" else QuarantineReason.BAD_VALUE
         if ztype == "time":
             v = _to_time(tb, name, a, reason)
@@ -281,33 +307,21 @@ def type_block(block: RawBlock, wanted: dict[str, str]) -> TypedBlock:
             v = _to_list(tb, name, ztype, a)
         else:
             v = _to_string(tb, name, ztype, a)
-        if name in wanted:
-            tb.values[name] = v
+        tb.values[name] = v
     return tb
 
 
-def text_column(block: RawBlock, name: str) -> pa.Array:
+def text_column(tb: TypedBlock, name: str) -> pa.Array:
     """A column as text for ``extra``: unset → null, empty container → '', escapes decoded."""
+    block = tb.block
     a = block.columns[name]
+    typed = tb.values.get(name)
+    if typed is not None and pa.types.is_string(typed.type):
+        return typed  # strings and addresses: already decoded
     if block.text and pa.types.is_string(a.type):
-        s = pc.if_else(pc.fill_null(pc.equal(a, block.header.empty_field), False), "", a)
+        if typed is not None and not pa.types.is_list(typed.type):
+            return a  # numbers, times, bools: their text is valid, or the row is quarantined
+        s = pc.if_else(pc.fill_null(pc.equal(a, block.header.empty_field), False), _EMPTY, a)
     else:
         s = _strings(a)
     return _decode_escapes(s)
-
-
-def extra_map(texts: dict[str, pa.Array], n: int) -> pa.Array:
-    """Rows of ``name -> text`` for the given columns, leaving out unset (null) values."""
-    names = list(texts)
-    k = len(names)
-    if k == 0:
-        return pa.MapArray.from_arrays(pa.array(np.zeros(n + 1, dtype=np.int32)), pa.array([], pa.string()),
-                                       pa.array([], pa.string())).cast(EXTRA)
-    values = pa.concat_arrays([texts[m].cast(pa.string()) for m in names])  # column-major: j*n + i
-    order = (np.arange(n, dtype=np.int64)[:, None] + np.arange(k, dtype=np.int64)[None, :] * n).ravel()
-    valid = values.is_valid().to_numpy(zero_copy_only=False)[order]
-    keep = order[valid]
-    counts = valid.reshape(n, k).sum(axis=1)
-    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int32)
-    keys = pa.array(names, pa.string()).take(pa.array(keep // n if n else keep))
-    return pa.MapArray.from_arrays(pa.array(offsets), keys, values.take(pa.array(keep))).cast(EXTRA)

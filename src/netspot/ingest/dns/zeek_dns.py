@@ -28,6 +28,9 @@ from netspot.schema import DataKind
 
 __all__ = ["ZeekDnsReader"]
 
+# pyarrow turns a Python literal into a scalar on every call (and retries importing pandas each time):
+# constants are made once.
+_NONE = pa.scalar(0, pa.int32())
 
 class ZeekDnsReader(ZeekReader):
     """Reads Zeek dns logs into ``dns`` batches."""
@@ -45,7 +48,7 @@ class ZeekDnsReader(ZeekReader):
     def map(self, c: Columns) -> dict[str, pa.Array]:
         rcode = c.get("rcode", pa.int64())
         answers = c.get("answers", pa.list_(pa.string()))
-        has_answers = pc.fill_null(pc.greater(pc.list_value_length(answers), 0), False)
+        has_answers = pc.fill_null(pc.greater(pc.list_value_length(answers), _NONE), False)
         response = pc.or_(rcode.is_valid(), has_answers)
         orig_h, resp_h = c.text("id.orig_h"), c.text("id.resp_h")
         orig_p, resp_p = c.get("id.orig_p", pa.int64()), c.get("id.resp_p", pa.int64())

@@ -39,6 +39,10 @@ __all__ = ["ZeekConnReader"]
 #: IANA numbers of the transports Zeek names in ``proto``.
 PROTO_NUMBERS = {"TCP": 6, "UDP": 17, "ICMP": 1, "ICMP6": 58}
 
+# pyarrow turns a Python literal into a scalar on every call (and retries importing pandas each time):
+# constants are made once.
+_MS_PER_S, _ICMP, _ICMP6 = pa.scalar(1000.0), pa.scalar("ICMP"), pa.scalar("ICMP6")
+_NO_PORT, _TYPE_SHIFT = pa.scalar(0, pa.int64()), pa.scalar(256, pa.int64())
 
 class ZeekConnReader(ZeekReader):
     """Reads Zeek conn logs into ``flow`` batches."""
@@ -56,13 +60,13 @@ class ZeekConnReader(ZeekReader):
     def map(self, c: Columns) -> dict[str, pa.Array]:
         ts = c.ts
         td = c.get("duration", pa.float64())
-        dur_ms = pc.round(pc.multiply(pc.fill_null(td, 0.0), 1000.0)).cast(pa.int64())
+        dur_ms = pc.round(pc.multiply(pc.fill_null(td, 0.0), _MS_PER_S)).cast(pa.int64())
         te = pc.add(ts.cast(pa.int64()), dur_ms).cast(ts.type)
         sip = c.text("id.orig_h")
         proto = pc.utf8_upper(c.text("proto"))
         v6 = pc.fill_null(pc.match_substring(sip, ":"), False)
-        is_icmp = pc.fill_null(pc.equal(proto, "ICMP"), False)
-        proto = pc.if_else(pc.and_(is_icmp, v6), "ICMP6", proto)
+        is_icmp = pc.fill_null(pc.equal(proto, _ICMP), False)
+        proto = pc.if_else(pc.and_(is_icmp, v6), _ICMP6, proto)
         names = pa.array(list(PROTO_NUMBERS))
         idx = pc.index_in(proto, names)
         numbers = pa.array(np.array(list(PROTO_NUMBERS.values()), dtype=np.int64)).take(idx)
@@ -77,8 +81,8 @@ class ZeekConnReader(ZeekReader):
             "td": td,
             "sip": sip,
             "dip": c.text("id.resp_h"),
-            "sport": pc.if_else(icmp, 0, sport),
-            "dport": pc.if_else(icmp, pc.add(pc.multiply(sport, 256), dport), dport),
+            "sport": pc.if_else(icmp, _NO_PORT, sport),
+            "dport": pc.if_else(icmp, pc.add(pc.multiply(sport, _TYPE_SHIFT), dport), dport),
             "proto": proto.dictionary_encode(),
             "proto_num": numbers,
             "flags": c.text("history"),

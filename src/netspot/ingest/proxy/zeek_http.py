@@ -28,6 +28,9 @@ from netspot.schema import DataKind
 
 __all__ = ["ZeekHttpReader"]
 
+# pyarrow turns a Python literal into a scalar on every call (and retries importing pandas each time):
+# constants are made once.
+_EMPTY, _NULL = pa.scalar(""), pa.scalar(None, pa.string())
 
 def _first(lists: pa.Array) -> pa.Array:
     """The first element of each list (null for null or empty lists)."""
@@ -37,7 +40,7 @@ def _first(lists: pa.Array) -> pa.Array:
     where = np.where(present, offsets, 0).astype(np.int64)
     if len(lists.values) == 0:
         return pa.nulls(len(lists), pa.string())
-    return pc.if_else(pa.array(present), lists.values.take(pa.array(where)), pa.scalar(None, pa.string()))
+    return pc.if_else(pa.array(present), lists.values.take(pa.array(where)), _NULL)
 
 
 class ZeekHttpReader(ZeekReader):
@@ -59,9 +62,9 @@ class ZeekHttpReader(ZeekReader):
         parts = pc.extract_regex(uri, r"(?s)^(?P<path>[^?]*)(?P<query>\?.*)?$")
         path = pc.struct_field(parts, "path")
         query = pc.struct_field(parts, "query")
-        query = pc.if_else(pc.equal(query, ""), pa.scalar(None, pa.string()), query)
+        query = pc.if_else(pc.equal(query, _EMPTY), _NULL, query)
         ext = pc.struct_field(pc.extract_regex(path, r"(?s)\.(?P<ext>[^./]+)$"), "ext")
-        fulluri = pc.if_else(uri.is_null(), host, pc.binary_join_element_wise(pc.fill_null(host, ""), uri, ""))
+        fulluri = pc.if_else(uri.is_null(), host, pc.binary_join_element_wise(pc.fill_null(host, ""), uri, _EMPTY))
         n = len(uri)
         return {
             "ts": c.ts,
