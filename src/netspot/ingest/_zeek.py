@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import io
 import json
+import lzma
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
@@ -142,7 +144,11 @@ def _chunks(src: Source, quarantine: Quarantine) -> Iterator[tuple[bytes, int, b
         while True:
             try:
                 data = fh.read(CHUNK_BYTES)
-            except (OSError, EOFError) as exc:  # a cut gzip stream: keep what was read
+            except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
+                if line_no == 1 and not carry:  # not one line could be read
+                    error = TruncatedInputError if isinstance(exc, EOFError) else FormatError
+                    raise error(f"cannot decompress: {exc}", Location(src.name)) from exc
+                # a cut or corrupt stream after good data: keep what was read, quarantine the tail
                 quarantine.add(f"line {line_no}", QuarantineReason.TRUNCATED, f"stream ends early: {exc}", carry)
                 return
             if not data:

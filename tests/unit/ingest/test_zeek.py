@@ -260,3 +260,24 @@ def test_a_last_line_cut_short_is_quarantined_as_truncated(tmp_path: Path, data:
 def test_record_ids_carry_the_source_number(data: Path) -> None:
     table, _ = read_all(ZeekConnReader(), data / "zeek" / "unset-empty-conn.log", number=3)
     assert table.column("rid").to_pylist() == [(3 << 32) + i for i in range(3)]
+
+
+def test_a_gzip_log_cut_in_its_first_block_raises_truncated_input(data: Path, tmp_path: Path) -> None:
+    whole = (data / "zeek" / "conn.log.gz").read_bytes()
+    path = tmp_path / "conn.log.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(TruncatedInputError, match=r"conn\.log\.gz"):
+        read_all(ZeekConnReader(), path)
+
+
+def test_a_gzip_log_cut_after_good_chunks_keeps_them_and_quarantines_the_tail(data: Path, tmp_path: Path) -> None:
+    text = (data / "zeek" / "unset-empty-conn.log").read_text()
+    header, rows = text[: text.index("1723801501")], text[text.index("1723801501"): text.index("#close")]
+    body = (header + rows * 40_000).encode()  # ~ 9 MiB: more than one read chunk
+    packed = gzip.compress(body, mtime=0)
+    path = tmp_path / "big.log.gz"
+    path.write_bytes(packed[: int(len(packed) * 0.9)])
+    table, q = read_all(ZeekConnReader(), path)
+    assert q.counts == {"truncated": 1}
+    assert 0 < table.num_rows < 120_000
+    assert table.column("rid").to_pylist() == list(range(table.num_rows))
