@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from netspot.errors import InputError
 from netspot.ingest._pcap import decode_transport, read_packets
-from netspot.ingest._pcap_write import eth, ipv4, pcap_file, pcapng_file, tcp, udp
+from netspot.simulate.pcap import eth, ipv4, pcap_file, pcapng_file, tcp, udp
 from netspot.ingest.base import Source
 from netspot.ingest.dns.pcap import DnsPcapReader
 from netspot.ingest.quarantine import Quarantine

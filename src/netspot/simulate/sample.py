@@ -2,7 +2,7 @@
 
 It is the data behind ``netspot demo`` and the end-to-end tests: one file per data type in
 a real input format — nfdump CSV (flows), a DNS pcap, a Squid access.log (proxy), an OpenSSH
-auth log and ECS JSON lines (events) — plus ``labels.json`` naming the attacks in it:
+auth log and ECS JSON lines (events) — plus ``_labels.json`` naming the attacks in it:
 
 - ``beacon``: 10.0.0.66 calls 185.100.87.202:443 every 60 s (±5 %), 1.2 kB each way;
 - ``scan``: 10.0.0.99 probes 10.0.1.1-254 on 445/tcp with single SYNs;
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from netspot.simulate._pcapwriter import PcapWriter
+from netspot.simulate.pcap import eth, ipv4, pcap_file, udp
 
 __all__ = ["write_sample"]
 
@@ -102,13 +102,15 @@ def _dns(rng: np.random.Generator, day: dt.datetime, path: Path, n: int) -> None
         events.append((22 * 3600 + i * 6, "10.0.0.77", f"{chunk[:40]}.{chunk[40:]}.t.exfil-cdn.net", 16, None,
                        base64.b64encode(rng.bytes(24))))
     events.sort(key=lambda e: e[0])
-    with open(path, "wb") as fh:
-        pcap = PcapWriter(fh)
-        for qid, (t, client, name, qtype, ip, txt) in enumerate(events):
-            sport = 1024 + qid % 60000
-            us = base_us + t * 1_000_000 + qid % 1000
-            pcap.udp(us, client, "10.0.1.53", sport, 53, _dns_message(qid & 0xFFFF, name, qtype, None, None))
-            pcap.udp(us + 800, "10.0.1.53", client, 53, sport, _dns_message(qid & 0xFFFF, name, qtype, ip, txt))
+    packets = []
+    for qid, (t, client, name, qtype, ip, txt) in enumerate(events):
+        sport = 1024 + qid % 60000
+        ns = (base_us + t * 1_000_000 + qid % 1000) * 1000
+        query = _dns_message(qid & 0xFFFF, name, qtype, None, None)
+        answer = _dns_message(qid & 0xFFFF, name, qtype, ip, txt)
+        packets.append((ns, eth(ipv4(udp(query, sport, 53), client, "10.0.1.53"))))
+        packets.append((ns + 800_000, eth(ipv4(udp(answer, 53, sport), "10.0.1.53", client))))
+    path.write_bytes(pcap_file(packets))
 
 
 def _squid(rng: np.random.Generator, day: dt.datetime, n: int) -> list[str]:
@@ -136,7 +138,7 @@ def _sshd(rng: np.random.Generator, day: dt.datetime) -> list[str]:
 
     def stamp(t: float) -> str:
         when = dt.datetime.fromtimestamp(day.timestamp() + t, dt.UTC)
-        return f"{when:%b} {when.day:2d} {when:%H:%M:%S}"  # syslog pads the day with a space
+        return when.isoformat()  # rsyslog's RFC 3339 form: classic syslog stamps carry no year
 
     for t in _hours(rng, 60).tolist():
         pid += 1
@@ -186,7 +188,7 @@ def write_sample(folder: Path, day: str = "2024-08-16", flows: int = 20_000, see
         "proxy": folder / "access.log",
         "sshd": folder / "auth.log",
         "event": folder / "firewall.ecs.json",
-        "labels": folder / "labels.json",
+        "labels": folder / "_labels.json",  # "_" and "." files are metadata: netspot ingest skips them
     }
     files["flow"].write_text("\n".join(_flows(rng, start, flows)) + "\n")
     _dns(rng, start, files["dns"], max(flows // 10, 50))

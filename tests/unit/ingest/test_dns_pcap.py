@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from netspot.ingest._pcap_write import eth, ipv4, ipv6, pcap_file, tcp, udp
+from netspot.simulate.pcap import eth, ipv4, ipv6, pcap_file, tcp, udp
 from netspot.ingest.base import Source
 from netspot.ingest.dns.pcap import DnsPcapReader
 from netspot.ingest.quarantine import Quarantine

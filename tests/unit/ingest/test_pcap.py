@@ -23,7 +23,7 @@ from netspot.ingest._pcap import (
     is_capture,
     read_packets,
 )
-from netspot.ingest._pcap_write import eth, ipv4, ipv6, pcap_file, pcapng_file, tcp, udp
+from netspot.simulate.pcap import eth, ipv4, ipv6, pcap_file, pcapng_file, tcp, udp
 from netspot.ingest.base import Source
 from netspot.ingest.quarantine import Quarantine
 from tests.conftest import require_tool
