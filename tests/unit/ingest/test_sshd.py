@@ -129,3 +129,10 @@ def test_classic_year_defaults_to_the_files_modification_year(tmp_path: Path) ->
     os.utime(path, (951825600, 951825600))  # 2000-02-29
     table, _ = read(path)
     assert str(table.column("ts")[0].as_py()) == "2000-02-29 12:00:00+00:00"
+
+
+def test_an_iso_timestamped_auth_log_is_detected_as_sshd() -> None:
+    from netspot.ingest.registry import get_reader
+
+    head = b"2024-08-16T00:34:45+00:00 srv22 sshd[2001]: Accepted publickey for alice from 10.0.0.11 port 42001 ssh2\n"
+    assert get_reader("sshd").sniff(head)

@@ -125,7 +125,8 @@ class SshdReader(Reader):
 
     def sniff(self, head: bytes) -> bool:
         lines = pa.array(head.decode("utf-8", "replace").splitlines()[:50], pa.string())
-        progs = pc.coalesce(*[pc.extract_regex(lines, p).field("prog") for p in (_CLASSIC, _ISO, _RFC5424)])
+        # pc.struct_field keeps a non-matching line null (StructArray.field would give "" and hide the others)
+        progs = pc.coalesce(*[pc.struct_field(pc.extract_regex(lines, p), "prog") for p in (_CLASSIC, _ISO, _RFC5424)])
         return bool(pc.any(pc.match_substring_regex(progs, _SSHD)).as_py())
 
     def read(self, src: Source, quarantine: Quarantine) -> Iterator[pa.RecordBatch]:
