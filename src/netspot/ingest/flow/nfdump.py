@@ -124,13 +124,18 @@ class NfcapdReader(Reader):
     ----------
     source_name : str, default "nfcapd"
         Value of the ``source`` column (PcapFlowReader passes ``"pcap-flow"``).
+    received : bool, default True
+        Keep nfdump's ``tr`` (when the collector received the flow) in ``extra``. PcapFlowReader
+        turns it off: for flows metered from a capture it is only the wall-clock time of the run,
+        and would make two reads of the same capture differ.
     """
 
     format = "nfcapd"
     kind = DataKind.FLOW
 
-    def __init__(self, source_name: str = "nfcapd") -> None:
+    def __init__(self, source_name: str = "nfcapd", received: bool = True) -> None:
         self.source_name = source_name
+        self.fields = NFDUMP_FIELDS if received else tuple(f for f in NFDUMP_FIELDS if f[0] != "tr")
 
     def sniff(self, head: bytes) -> bool:
         return len(head) >= 4 and head[:2] == NFCAPD_MAGIC and head[2] in HEADER_BYTES and head[3] == 0
@@ -167,7 +172,7 @@ class NfcapdReader(Reader):
 
         Record numbers start at ``first_record`` (a source made of several nfcapd files continues them).
         """
-        fmt = "fmt:" + ",".join(tag for _, tag in NFDUMP_FIELDS)
+        fmt = "fmt:" + ",".join(tag for _, tag in self.fields)
         cmd = [nfdump_binary(src.name), "-r", str(path), "-q", "-N", "-6", "-o", fmt]
         env = {**os.environ, "TZ": "UTC"}
         with (
@@ -178,7 +183,7 @@ class NfcapdReader(Reader):
             try:
                 count = yield from read_flows(
                     proc.stdout,
-                    [n for n, _ in NFDUMP_FIELDS],
+                    [n for n, _ in self.fields],
                     src,
                     quarantine,
                     self.source_name,

@@ -106,7 +106,7 @@ class PcapFlowReader(Reader):
             flows = Path(tmp) / "flows"
             flows.mkdir()
             self._meter(capture, flows, src)
-            reader = NfcapdReader(source_name=self.format)
+            reader = NfcapdReader(source_name=self.format, received=False)
             first = 0
             for path in sorted(flows.rglob("nfcapd.*")):
                 first += yield from reader.decode(path, src, quarantine, first_record=first)
