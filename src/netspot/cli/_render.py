@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -40,6 +41,12 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def _json_default(v: Any) -> Any:
+    if isinstance(v, decimal.Decimal):  # DuckDB sums of BIGINT are HUGEINT, i.e. decimal128 in Arrow
+        return int(v) if v == v.to_integral_value() else float(v)
+    return str(v)
+
+
 def json_rows(table: pa.Table) -> str:
-    """A table as JSON lines (one object per row)."""
-    return "\n".join(json.dumps(row, default=str) for row in table.to_pylist())
+    """A table as JSON lines (one object per row); times as ISO text, big integers as numbers."""
+    return "\n".join(json.dumps(row, default=_json_default) for row in table.to_pylist())

@@ -69,11 +69,15 @@ class IngestReport:
 
 
 def expand(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files named, and the files under folders named (recursively, sorted, hidden ones skipped)."""
+    """Files named, and the files under folders named (recursively, sorted).
+
+    Under a folder, names starting with ``.`` or ``_`` are skipped, as Spark and Hive do: they are
+    metadata (``_labels.json``, ``_SUCCESS``) or files being written (``.x.tmp``).
+    """
     for p in paths:
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts):
+                if f.is_file() and not any(part[0] in "._" for part in f.relative_to(p).parts):
                     yield f
         elif p.exists():
             yield p

@@ -2,7 +2,7 @@
 
 Files already in the folder are ingested first. A new or changed file is ingested once it
 has been unchanged for ``settle_s`` seconds (writers that append slowly are not caught
-half-way); hidden and temporary files (``.name``, ``*.tmp``, ``*.part``) are ignored.
+half-way); hidden, metadata and temporary files (``.name``, ``_name``, ``*.tmp``, ``*.part``) are ignored.
 Because the store keeps fingerprints, a file seen twice is stored once.
 """
 
@@ -25,7 +25,7 @@ _IGNORED_SUFFIXES = (".tmp", ".part", ".swp")
 
 def _wanted(path: Path, root: Path) -> bool:
     rel = path.relative_to(root) if path.is_relative_to(root) else path
-    return not any(p.startswith(".") for p in rel.parts) and not path.name.endswith(_IGNORED_SUFFIXES)
+    return not any(p[0] in "._" for p in rel.parts) and not path.name.endswith(_IGNORED_SUFFIXES)
 
 
 class _Pending(FileSystemEventHandler):
