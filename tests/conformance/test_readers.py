@@ -35,7 +35,7 @@ FIXTURES: dict[str, str | None] = {
     "zeek-http": "zeek/escapes-http.log",
     "bluecoat": "proxy/bluecoat.log",
     "nfcapd": "nfdump/tiny.nfcapd",
-    "netflow-pcap": "netflow/v9-export.pcap",
+    "netflow-pcap": "netflow/v5-export.pcap",
     "pcap-flow": None,
 }
 SAMPLE_KEYS = {"nfdump-csv": "flow", "dns-pcap": "dns", "squid": "proxy", "sshd": "sshd", "ecs-json": "event",

@@ -5,28 +5,15 @@ from __future__ import annotations
 import json
 import os
 import socket
-import struct
 import subprocess
 import time
 from pathlib import Path
 
+from netspot.simulate.netflow import v5_datagram
 from tests.e2e.test_cli import NETSPOT, run
 
 EXPORT_SECS = 1_723_800_000  # 2024-08-16 09:20:00 UTC
 UPTIME_MS = 50_000
-
-
-def v5_datagram(flows: list[tuple[str, str, int, int, int, int]], seq: int = 0) -> bytes:
-    """A NetFlow v5 export datagram: header + one 48-byte record per (src, dst, sport, dport, pkts, bytes)."""
-    head = struct.pack("!HHIIIIBBH", 5, len(flows), UPTIME_MS, EXPORT_SECS, 0, seq, 0, 0, 0)
-    body = b""
-    for src, dst, sport, dport, pkts, octets in flows:
-        body += struct.pack(
-            "!4s4s4sHHIIIIHHBBBBHHBBH",
-            socket.inet_aton(src), socket.inet_aton(dst), socket.inet_aton("0.0.0.0"), 1, 2, pkts, octets,
-            UPTIME_MS - 2000, UPTIME_MS - 1000, sport, dport, 0, 0x1B, 6, 0, 0, 0, 0, 0, 0,
-        )
-    return head + body
 
 
 def free_udp_port() -> int:
@@ -46,7 +33,7 @@ def test_collect_stores_flows_received_over_udp(tmp_path: Path) -> None:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             for seq in range(10):
                 flows = [(f"10.0.0.{seq + 1}", "192.0.2.7", 40000 + i, 443, 3, 180) for i in range(20)]
-                s.sendto(v5_datagram(flows, seq * 20), ("127.0.0.1", port))
+                s.sendto(v5_datagram(flows, EXPORT_SECS, UPTIME_MS, seq * 20), ("127.0.0.1", port))
             s.sendto(b"\x00\x05garbage", ("127.0.0.1", port))
         out, err = proc.communicate(timeout=60)
     finally:
@@ -57,6 +44,6 @@ def test_collect_stores_flows_received_over_udp(tmp_path: Path) -> None:
                          "SELECT count(*) AS n, sum(ibyt) AS b, min(ts) AS t, any_value(rip) AS rip FROM flow",
                          store=store).stdout)
     assert (got["n"], got["b"], got["rip"]) == (200, 200 * 180, "127.0.0.1")
-    assert got["t"].startswith("2024-08-16 09:19:12")  # unix secs - (uptime - first) = 09:20:00 - 48 s
+    assert got["t"].startswith("2024-08-16 09:19:58")  # export time - (uptime - first switched) = 09:20:00 - 2 s
     q = json.loads(run("query", "--output", "json", "SELECT count(*) AS n FROM quarantine", store=store).stdout)
     assert q["n"] == 1
