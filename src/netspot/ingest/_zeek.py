@@ -4,12 +4,12 @@
 :class:`RawBlock`s of at most :data:`~netspot.ingest.base.BATCH_ROWS` rows:
 
 * **TSV** is driven by the header block in force (``#separator``, ``#fields``, ``#types``, …;
-  see :mod:`._zeek_header`), never by position. Field counts are checked for every line at
-  once with numpy; lines with the wrong count are quarantined (``FIELD_COUNT``) and the rest
-  go through pyarrow's CSV reader as strings (tab delimiter, no quoting, unset → null).
-* **JSON** lines go through pyarrow's JSON reader a chunk at a time; nested objects are
-  flattened to dotted keys. A chunk it rejects falls back to ``json.loads`` per line, which
-  quarantines the bad lines (``MALFORMED``) and turns the others into text columns.
+  see :mod:`._zeek_header`), never by position. The data lines between two header lines go
+  straight through pyarrow's CSV reader as strings (tab delimiter, no quoting, unset → null)
+  when pyarrow takes them whole; otherwise field counts are checked for every line at once
+  with numpy, lines with the wrong count are quarantined (``FIELD_COUNT``) with their line
+  numbers, and the rest are read again.
+* **JSON** lines: see :mod:`._zeek_json`.
 
 Typing of the columns is :mod:`._zeek_types`; mapping to a schema is each reader's job.
 """
@@ -17,20 +17,19 @@ Typing of the columns is :mod:`._zeek_types`; mapping to a schema is each reader
 from __future__ import annotations
 
 import io
-import json
 import lzma
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import IO
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.json as pajson
 
 from netspot.errors import FormatError, Location, TruncatedInputError
+from netspot.ingest._zeek_block import Lines, RawBlock, Raws
 from netspot.ingest._zeek_header import ZeekHeader, parse_directive
+from netspot.ingest._zeek_json import json_block
 from netspot.ingest.base import BATCH_ROWS, Source
 from netspot.ingest.quarantine import Quarantine, QuarantineReason
 
@@ -42,102 +41,8 @@ CHUNK_BYTES = 8 << 20
 MAX_LINE = 16 << 20
 
 
-class Raws:
-    """The raw bytes of rows, as offsets into a chunk (sliced only for the rows quarantined).
-
-    Built without offsets for a clean TSV segment (one row per line): they are found only
-    if a row of it is ever quarantined.
-    """
-
-    __slots__ = ("_ends", "_starts", "buf")
-
-    def __init__(self, buf: bytes, starts: np.ndarray | None = None, ends: np.ndarray | None = None) -> None:
-        self.buf, self._starts, self._ends = buf, starts, ends
-
-    def _offsets(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._starts is None or self._ends is None:
-            ends = np.flatnonzero(np.frombuffer(self.buf, dtype=np.uint8) == 10).astype(np.int64)
-            self._starts, self._ends = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64), ends
-        return self._starts, self._ends
-
-    def __len__(self) -> int:
-        return len(self._offsets()[0])
-
-    def __getitem__(self, i: int) -> bytes:
-        starts, ends = self._offsets()
-        return self.buf[starts[i]: ends[i]]
-
-    def take(self, rows: np.ndarray) -> Raws:
-        starts, ends = self._offsets()
-        return Raws(self.buf, starts[rows], ends[rows])
-
-
-@dataclass(slots=True)
-class RawBlock:
-    """Up to BATCH_ROWS well-framed rows of one log, columns not yet typed.
-
-    ``text`` says the columns are Zeek TSV text (unset already null; empty markers and
-    ``\\xNN`` escapes still in place); otherwise they are JSON values (native Arrow types, or
-    strings and lists of strings from the per-line slow path; JSON has no markers).
-    """
-
-    columns: dict[str, pa.Array]
-    types: dict[str, str]
-    lines: np.ndarray  # 1-based line number of each row
-    records: np.ndarray  # record number of each row in the source
-    raws: Raws  # each row's raw bytes, for quarantine
-    path: str | None
-    header: ZeekHeader
-    text: bool
-
-    @property
-    def num_rows(self) -> int:
-        return len(self.lines)
-
-    def take(self, rows: np.ndarray) -> RawBlock:
-        """The block restricted to ``rows`` (indices, in order)."""
-        sel = pa.array(rows, pa.int64())
-        return RawBlock({k: v.take(sel) for k, v in self.columns.items()}, self.types, self.lines[rows],
-                        self.records[rows], self.raws.take(rows), self.path, self.header,
-                        self.text)
-
-
-class _Lines:
-    """The lines of one chunk, located with numpy (offsets into ``buf``)."""
-
-    def __init__(self, buf: bytes, first_line: int) -> None:
-        self.buf = buf
-        self.arr = np.frombuffer(buf, dtype=np.uint8)
-        ends = np.flatnonzero(self.arr == 10)
-        if len(ends) == 0 or ends[-1] != len(buf) - 1:
-            ends = np.append(ends, len(buf))  # last line without newline (end of file)
-        self.ends = ends.astype(np.int64)
-        self.starts = np.concatenate(([0], self.ends[:-1] + 1)).astype(np.int64)
-        self.numbers = np.arange(first_line, first_line + len(self.ends), dtype=np.int64)
-        self._seps: np.ndarray | None = None
-        self._sep_byte = -1
-
-    def __len__(self) -> int:
-        return len(self.ends)
-
-    def field_counts(self, byte: int, idx: np.ndarray) -> np.ndarray:
-        """Fields per line (separators + 1) for the lines ``idx``; separator positions found once."""
-        if self._seps is None or self._sep_byte != byte:
-            self._seps = np.flatnonzero(self.arr == byte)
-            self._sep_byte = byte
-        seps: np.ndarray = self._seps
-        counts: np.ndarray = np.searchsorted(seps, self.ends[idx]) - np.searchsorted(seps, self.starts[idx]) + 1
-        return counts
-
-    def raw(self, i: int) -> bytes:
-        return self.buf[self.starts[i]: self.ends[i]]
-
-    def raws(self, idx: np.ndarray) -> Raws:
-        return Raws(self.buf, self.starts[idx], self.ends[idx])
-
-
-def _chunks(src: Source, quarantine: Quarantine) -> Iterator[tuple[bytes, int, bool]]:
-    """(chunk of whole lines, number of its first line, at end of file)."""
+def _chunks(src: Source, quarantine: Quarantine) -> Iterator[tuple[bytes, int]]:
+    """(chunk of whole lines, number of its first line); the last may lack its newline."""
     line_no = 1
     carry = b""
     with src.open() as fh:
@@ -153,7 +58,7 @@ def _chunks(src: Source, quarantine: Quarantine) -> Iterator[tuple[bytes, int, b
                 return
             if not data:
                 if carry:
-                    yield carry, line_no, True
+                    yield carry, line_no
                 return
             buf = carry + data
             cut = buf.rfind(b"\n")
@@ -168,7 +73,7 @@ def _chunks(src: Source, quarantine: Quarantine) -> Iterator[tuple[bytes, int, b
                 continue
             carry = buf[cut + 1:]
             chunk = buf[: cut + 1]
-            yield chunk, line_no, False
+            yield chunk, line_no
             line_no += chunk.count(b"\n")
 
 
@@ -223,12 +128,12 @@ class _Parser:
         h = self.header
         # blank lines make pyarrow return fewer rows than lines: caught by the row count below
         if h.fields is None or nlines > BATCH_ROWS or not seg.endswith(b"\n") or b"\r" in seg:
-            yield from self.tsv(_Lines(seg, first_line))
+            yield from self.tsv(Lines(seg, first_line))
             return
         # a line with the wrong field count makes pyarrow raise: then the line-exact path
         table = self._read_tsv(seg, len(seg) + 1)
         if table is None or table.num_rows != nlines:
-            yield from self.tsv(_Lines(seg, first_line))
+            yield from self.tsv(Lines(seg, first_line))
             return
         records = self.record + np.arange(nlines, dtype=np.int64)
         self.record += nlines
@@ -265,7 +170,7 @@ class _Parser:
         types = dict(zip(h.fields, h.field_types(self.known), strict=True))
         return RawBlock(cols, types, lines_no, records, raws, h.path, h, text=True)
 
-    def tsv(self, lines: _Lines) -> Iterator[RawBlock]:
+    def tsv(self, lines: Lines) -> Iterator[RawBlock]:
         arr, starts, ends = lines.arr, lines.starts, lines.ends
         n = len(lines)
         nonempty = starts < ends
@@ -285,7 +190,7 @@ class _Parser:
                 self.seen_separator |= lines.raw(c).startswith(b"#separator")
             begin = c + 1
 
-    def _tsv_run(self, lines: _Lines, lo: int, hi: int, empty: np.ndarray) -> Iterator[RawBlock]:
+    def _tsv_run(self, lines: Lines, lo: int, hi: int, empty: np.ndarray) -> Iterator[RawBlock]:
         idx = np.arange(lo, hi)
         blank = empty[lo:hi]
         if blank.any():
@@ -315,7 +220,7 @@ class _Parser:
         for s in range(0, len(idx), BATCH_ROWS):
             yield self._tsv_block(lines, idx[s: s + BATCH_ROWS], records[s: s + BATCH_ROWS])
 
-    def _tsv_block(self, lines: _Lines, idx: np.ndarray, records: np.ndarray) -> RawBlock:
+    def _tsv_block(self, lines: Lines, idx: np.ndarray, records: np.ndarray) -> RawBlock:
         lo, hi = int(idx[0]), int(idx[-1])
         if hi - lo + 1 == len(idx):
             data = lines.buf[lines.starts[lo]: lines.ends[hi]] + b"\n"
@@ -351,7 +256,7 @@ class _Parser:
         return RawBlock(cols, types, lines_no[sel], records[sel], raws.take(sel), h.path, h, text=True)
 
     # -- JSON ------------------------------------------------------------------------------
-    def json(self, lines: _Lines) -> Iterator[RawBlock]:
+    def json(self, lines: Lines) -> Iterator[RawBlock]:
         nonempty = np.flatnonzero(lines.starts < lines.ends)
         blank = len(lines) - len(nonempty)
         if blank:
@@ -360,94 +265,8 @@ class _Parser:
             idx = nonempty[s: s + BATCH_ROWS]
             records = self.record + np.arange(len(idx), dtype=np.int64)
             self.record += len(idx)
-            yield self._json_block(lines, idx, records)
+            yield json_block(lines, idx, records, self.q, self.known)
 
-    def _json_block(self, lines: _Lines, idx: np.ndarray, records: np.ndarray) -> RawBlock:
-        raws = lines.raws(idx)
-        data = lines.buf[lines.starts[idx[0]]: lines.ends[idx[-1]]] + b"\n"  # blank lines between are skipped
-        longest = int((lines.ends[idx] - lines.starts[idx]).max())
-        try:
-            table = pajson.read_json(io.BytesIO(data),
-                                     read_options=pajson.ReadOptions(block_size=max(1 << 20, longest + 2)))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            table = None
-        if table is not None and table.num_rows == len(idx):
-            while any(pa.types.is_struct(t) for t in table.schema.types):
-                table = table.flatten()
-            cols = {name: table.column(name).combine_chunks() for name in table.column_names}
-            return self._json_result(cols, lines.numbers[idx], records, raws, text=False)
-        return self._json_slow(raws, lines.numbers[idx], records)
-
-    def _json_slow(self, raws: Raws, lines_no: np.ndarray, records: np.ndarray) -> RawBlock:
-        """json.loads per line: bad lines are quarantined, good ones become text columns."""
-        objs: list[dict[str, object]] = []
-        keep: list[int] = []
-        for k in range(len(raws)):
-            raw = raws[k]
-            try:
-                obj = json.loads(raw)
-            except (ValueError, RecursionError) as exc:
-                self.q.add(f"line {lines_no[k]}", QuarantineReason.MALFORMED, f"invalid JSON: {exc}", raw)
-                continue
-            if not isinstance(obj, dict):
-                self.q.add(f"line {lines_no[k]}", QuarantineReason.MALFORMED,
-                           f"expected a JSON object, got {type(obj).__name__}", raw)
-                continue
-            objs.append(_flatten(obj))
-            keep.append(k)
-        names = list(dict.fromkeys(name for obj in objs for name in obj))
-        cols = {name: _text_column([obj.get(name) for obj in objs]) for name in names}
-        sel = np.asarray(keep, dtype=np.int64)
-        return self._json_result(cols, lines_no[sel], records[sel], raws.take(sel), text=False)
-
-    def _json_result(self, cols: dict[str, pa.Array], lines_no: np.ndarray, records: np.ndarray,
-                     raws: Raws, *, text: bool) -> RawBlock:
-        types = {name: self.known.get(name) or _json_type(col.type) for name, col in cols.items()}
-        return RawBlock(cols, types, lines_no, records, raws, None, ZeekHeader(), text=text)
-
-
-def _flatten(obj: dict[str, object], prefix: str = "") -> dict[str, object]:
-    out: dict[str, object] = {}
-    for key, value in obj.items():
-        if isinstance(value, dict):
-            out.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
-def _scalar_text(v: object) -> str | None:
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        return "T" if v else "F"
-    if isinstance(v, str):
-        return v
-    if isinstance(v, float | int):
-        return repr(v)
-    return json.dumps(v)
-
-
-def _text_column(values: list[object]) -> pa.Array:
-    """A JSON column as text: lists become list<string>, everything else a string."""
-    if any(isinstance(v, list) for v in values):
-        return pa.array([[_scalar_text(x) for x in v] if isinstance(v, list) else
-                         (None if v is None else [_scalar_text(v)]) for v in values], pa.list_(pa.string()))
-    return pa.array([_scalar_text(v) for v in values], pa.string())
-
-
-def _json_type(t: pa.DataType) -> str:
-    if pa.types.is_boolean(t):
-        return "bool"
-    if pa.types.is_integer(t):
-        return "int"
-    if pa.types.is_floating(t):
-        return "double"
-    if pa.types.is_timestamp(t):
-        return "time"
-    if pa.types.is_list(t) or pa.types.is_large_list(t):
-        return "vector[string]"
-    return "string"
 
 
 def iter_blocks(src: Source, quarantine: Quarantine, known: dict[str, str]) -> Iterator[RawBlock]:
@@ -458,7 +277,7 @@ def iter_blocks(src: Source, quarantine: Quarantine, known: dict[str, str]) -> I
     """
     parser = _Parser(src, quarantine, known)
     mode: str | None = None
-    for chunk, first_line, _eof in _chunks(src, quarantine):
+    for chunk, first_line in _chunks(src, quarantine):
         if mode is None:
             lead = chunk.lstrip(b" \t\r\n")
             if not lead:
@@ -468,7 +287,7 @@ def iter_blocks(src: Source, quarantine: Quarantine, known: dict[str, str]) -> I
                 raise FormatError("not a Zeek log: expected a '#separator' header or JSON objects",
                                   Location(src.name, line=first_line))
         if mode == "json":
-            yield from parser.json(_Lines(chunk, first_line))
+            yield from parser.json(Lines(chunk, first_line))
         else:
             yield from parser.tsv_chunk(chunk, first_line)
     if mode == "tsv" and parser.header.fields is None and parser.record == 0 and parser.seen_separator:
