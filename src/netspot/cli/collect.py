@@ -10,25 +10,11 @@ import pyarrow as pa
 
 from netspot.cli._context import errors_as_click, store_for
 from netspot.config import Settings
-from netspot.errors import ConfigError
+from netspot.ingest.collect import IngestReport
 from netspot.schema import DataKind
 from netspot.store.sink import StoreSink
 
-__all__ = ["command", "parse_address"]
-
-
-def parse_address(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` or ``[IPv6]:PORT``.
-
-    Examples
-    --------
-    >>> parse_address("0.0.0.0:2055"), parse_address("[::1]:9995")
-    (('0.0.0.0', 2055), ('::1', 9995))
-    """
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"--listen expects HOST:PORT (e.g. 0.0.0.0:2055), got {text!r}")
-    return host.strip("[]") or "0.0.0.0", int(port)
+__all__ = ["command"]
 
 
 class _Committer:
@@ -48,7 +34,7 @@ class _Committer:
             writer = self.sink.writer(kind, number)
             writer.write(batch)
             rows = writer.commit()
-            self.sink.registry.finish(number, {"path": self.address, "kind": kind.value, "stored": rows})
+            self.sink.finish(number, IngestReport(self.address, "netflow-listen", kind.value, read=rows, stored=rows))
             return rows
 
     def flows(self, batch: pa.RecordBatch) -> None:
@@ -64,10 +50,10 @@ class _Committer:
 @click.pass_obj
 def command(settings: Settings, listen: str, duration: float | None) -> None:
     """Collect NetFlow v5/v9 and IPFIX exports over UDP into the store (templates per exporter and domain)."""
-    from netspot.ingest.listen import Listener
+    from netspot.ingest.listen import Listener, parse_listen
 
     with errors_as_click():
-        host, port = parse_address(listen)
+        host, port = parse_listen(listen)
         sink = StoreSink(store_for(settings))
         committer = _Committer(sink, listen)
         listener = Listener(host, port, on_batch=committer.flows, on_quarantine=committer.rejects,
