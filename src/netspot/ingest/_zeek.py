@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from netspot.errors import FormatError, Location, TruncatedInputError
-from netspot.ingest._zeek_block import Lines, RawBlock, Raws
+from netspot.ingest._zeek_block import Lines, RawBlock, Raws, one_chunk
 from netspot.ingest._zeek_header import ZeekHeader, parse_directive
 from netspot.ingest._zeek_json import json_block
 from netspot.ingest.base import BATCH_ROWS, Source
@@ -41,8 +41,8 @@ CHUNK_BYTES = 8 << 20
 MAX_LINE = 16 << 20
 
 
-def _chunks(src: Source, quarantine: Quarantine) -> Iterator[tuple[bytes, int]]:
-    """(chunk of whole lines, number of its first line); the last may lack its newline."""
+def _chunks(src: Source, quarantine: Quarantine) -> Iterator[tuple[bytes, int, int]]:
+    """(chunk of whole lines, number of its first line, its newline count); the last may lack its newline."""
     line_no = 1
     carry = b""
     with src.open() as fh:
@@ -58,7 +58,7 @@ def _chunks(src: Source, quarantine: Quarantine) -> Iterator[tuple[bytes, int]]:
                 return
             if not data:
                 if carry:
-                    yield carry, line_no
+                    yield carry, line_no, carry.count(b"\n")
                 return
             buf = carry + data
             cut = buf.rfind(b"\n")
@@ -73,8 +73,9 @@ def _chunks(src: Source, quarantine: Quarantine) -> Iterator[tuple[bytes, int]]:
                 continue
             carry = buf[cut + 1:]
             chunk = buf[: cut + 1]
-            yield chunk, line_no
-            line_no += chunk.count(b"\n")
+            newlines = chunk.count(b"\n")
+            yield chunk, line_no, newlines
+            line_no += newlines
 
 
 def _skip_rest_of_line(fh: IO[bytes]) -> bytes:
@@ -98,7 +99,7 @@ class _Parser:
         self.record = 0
 
     # -- TSV -------------------------------------------------------------------------------
-    def tsv_chunk(self, buf: bytes, first_line: int) -> Iterator[RawBlock]:
+    def tsv_chunk(self, buf: bytes, first_line: int, newlines: int) -> Iterator[RawBlock]:
         """Header lines in order; the data between them through :meth:`_tsv_segment`."""
         pos, line, n = 0, first_line, len(buf)
         while pos < n:
@@ -113,7 +114,7 @@ class _Parser:
             nxt = buf.find(b"\n#", pos)
             stop = n if nxt < 0 else nxt + 1
             seg = buf[pos:stop]
-            nlines = seg.count(b"\n")
+            nlines = newlines if pos == 0 and stop == n else seg.count(b"\n")
             yield from self._tsv_segment(seg, line, nlines)
             line += nlines + (0 if seg.endswith(b"\n") else 1)
             pos = stop
@@ -166,7 +167,7 @@ class _Parser:
     def _tsv_result(self, table: pa.Table, lines_no: np.ndarray, records: np.ndarray, raws: Raws) -> RawBlock:
         h = self.header
         assert h.fields is not None
-        cols = {f: table.column(i).combine_chunks() for i, f in enumerate(h.fields)}
+        cols = {f: one_chunk(table.column(i)) for i, f in enumerate(h.fields)}
         types = dict(zip(h.fields, h.field_types(self.known), strict=True))
         return RawBlock(cols, types, lines_no, records, raws, h.path, h, text=True)
 
@@ -277,7 +278,7 @@ def iter_blocks(src: Source, quarantine: Quarantine, known: dict[str, str]) -> I
     """
     parser = _Parser(src, quarantine, known)
     mode: str | None = None
-    for chunk, first_line in _chunks(src, quarantine):
+    for chunk, first_line, newlines in _chunks(src, quarantine):
         if mode is None:
             lead = chunk.lstrip(b" \t\r\n")
             if not lead:
@@ -289,7 +290,7 @@ def iter_blocks(src: Source, quarantine: Quarantine, known: dict[str, str]) -> I
         if mode == "json":
             yield from parser.json(Lines(chunk, first_line))
         else:
-            yield from parser.tsv_chunk(chunk, first_line)
+            yield from parser.tsv_chunk(chunk, first_line, newlines)
     if mode == "tsv" and parser.header.fields is None and parser.record == 0 and parser.seen_separator:
         raise TruncatedInputError("file ends inside its header (no #fields line)", Location(src.name))
     if mode is None:

@@ -9,7 +9,12 @@ import pyarrow as pa
 
 from netspot.ingest._zeek_header import ZeekHeader
 
-__all__ = ["Lines", "RawBlock", "Raws"]
+__all__ = ["Lines", "RawBlock", "Raws", "one_chunk"]
+
+
+def one_chunk(col: pa.ChunkedArray) -> pa.Array:
+    """A column as one array, copying only when it has several chunks."""
+    return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
 
 
 class Raws:

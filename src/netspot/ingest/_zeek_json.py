@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.json as pajson
 
-from netspot.ingest._zeek_block import Lines, RawBlock, Raws
+from netspot.ingest._zeek_block import Lines, RawBlock, Raws, one_chunk
 from netspot.ingest._zeek_header import ZeekHeader
 from netspot.ingest.quarantine import Quarantine, QuarantineReason
 
@@ -38,7 +38,7 @@ def json_block(lines: Lines, idx: np.ndarray, records: np.ndarray, quarantine: Q
     if table is not None and table.num_rows == len(idx):
         while any(pa.types.is_struct(t) for t in table.schema.types):
             table = table.flatten()
-        cols = {name: table.column(name).combine_chunks() for name in table.column_names}
+        cols = {name: one_chunk(table.column(name)) for name in table.column_names}
         return _result(cols, lines.numbers[idx], records, raws, known)
     return _slow(raws, lines.numbers[idx], records, quarantine, known)
 

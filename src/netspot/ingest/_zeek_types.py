@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from netspot.ingest._zeek_addr import invalid_addrs
 from netspot.ingest._zeek_block import RawBlock
 from netspot.ingest.quarantine import Quarantine, QuarantineReason
 from netspot.schema import TIMESTAMP
@@ -28,7 +29,6 @@ _INTS = {"count": (0, None), "int": (None, None), "port": (0, 65535)}
 _FLOATS = {"interval", "double"}
 _INT_RE = r"^-?[0-9]+$"
 _FLOAT_RE = r"^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$"
-_ADDR_RE = r"^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[0-9A-Za-z_.\-]+)?)$"
 #: Largest |epoch seconds| accepted as a time (9999-12-31T23:59:59Z).
 MAX_EPOCH_S = 253_402_300_799
 #: Longest interval accepted, seconds (about 317 years).
@@ -40,6 +40,7 @@ MILLIS_ABOVE = 100_000_000_000
 _T, _F, _EMPTY = pa.scalar("T"), pa.scalar("F"), pa.scalar("")
 _ZERO, _BIG, _DIGITS = pa.scalar(0.0), pa.scalar(2.0**62), pa.scalar(18, pa.int32())
 _NO_ITEMS = pa.scalar([], pa.list_(pa.string()))
+_BOUNDS = {k: tuple(None if v is None else pa.scalar(v, pa.int64()) for v in b) for k, b in _INTS.items()}
 _ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
 
 
@@ -168,10 +169,9 @@ def _to_int(tb: TypedBlock, name: str, ztype: str, a: pa.Array) -> pa.Array:
             bad = np.union1d(bad, np.setdiff1d(np.asarray(overflow, dtype=np.int64), bad)).astype(np.int64)
             tb.fail(bad, name, ztype, s, QuarantineReason.BAD_VALUE)
             out = _null_rows(s, bad).cast(pa.int64())
-    lo, hi = _INTS[ztype]
+    lo, hi = _BOUNDS[ztype]
     if lo is not None or hi is not None:
-        outside = pc.or_(pc.less(out, pa.scalar(lo) if lo is not None else out),
-                         pc.greater(out, pa.scalar(hi) if hi is not None else out))
+        outside = pc.or_(pc.less(out, lo if lo is not None else out), pc.greater(out, hi if hi is not None else out))
         rows = np.flatnonzero(pc.fill_null(outside, False).to_numpy(zero_copy_only=False))
         if len(rows):
             tb.fail(rows, name, ztype, _strings(a), QuarantineReason.BAD_VALUE)
@@ -267,7 +267,7 @@ def _to_string(tb: TypedBlock, name: str, ztype: str, a: pa.Array) -> pa.Array:
         s = pc.if_else(pc.fill_null(pc.equal(s, h.empty_field), False), _EMPTY, s)
     s = _decode_escapes(s)
     if ztype == "addr":
-        bad = _bad_rows(s, _ADDR_RE)
+        bad = invalid_addrs(s)
         if len(bad):
             tb.fail(bad, name, ztype, s, QuarantineReason.BAD_VALUE)
             s = _null_rows(s, bad)
