@@ -25,6 +25,8 @@ import unicodedata
 import numpy as np
 from numba import njit
 
+from netspot.ingest._pcap_text import write_ipv4, write_ipv6
+
 #: Pointer hops allowed in one name before it is called a loop (a 255-byte name has at most 127 labels).
 MAX_POINTERS = 128
 #: Most text bytes one name can produce: 255 wire bytes, each at worst a 4-byte ``\\ooo`` escape.
@@ -268,68 +270,6 @@ def _name(buf: np.ndarray, s: int, e: int, p: int, out: np.ndarray, o: int, writ
 
 
 @njit(cache=True)
-def _ipv4(buf: np.ndarray, p: int, out: np.ndarray, o: int) -> int:
-    for k in range(4):
-        v = np.int64(buf[p + k])
-        if v >= 100:
-            out[o] = 48 + v // 100
-            o += 1
-        if v >= 10:
-            out[o] = 48 + (v // 10) % 10
-            o += 1
-        out[o] = 48 + v % 10
-        o += 1
-        if k < 3:
-            out[o] = 46
-            o += 1
-    return o
-
-
-@njit(cache=True)
-def _ipv6(buf: np.ndarray, p: int, out: np.ndarray, o: int) -> int:
-    groups = np.empty(8, np.int64)
-    for g in range(8):
-        groups[g] = _be16(buf, p + 2 * g)
-    best, best_len, run, run_len = -1, 0, -1, 0
-    for g in range(8):
-        if groups[g] == 0:
-            if run_len == 0:
-                run = g
-            run_len += 1
-            if run_len > best_len:
-                best, best_len = run, run_len
-        else:
-            run_len = 0
-    if best_len < 2:
-        best = -1
-    mapped = best == 0 and best_len == 5 and groups[5] == 0xFFFF
-    last = 6 if mapped else 8
-    g = 0
-    while g < last:
-        if g == best:
-            out[o] = 58
-            out[o + 1] = 58
-            o += 2
-            g = min(g + best_len, last)
-            continue
-        if g > 0 and g != best + best_len:
-            out[o] = 58
-            o += 1
-        started = False
-        for sh in range(12, -4, -4):
-            d = (groups[g] >> sh) & 0xF
-            if d or started or sh == 0:
-                out[o] = _HEX[d]
-                o += 1
-                started = True
-        g += 1
-    if mapped:
-        out[o] = 58
-        o = _ipv4(buf, p + 12, out, o + 1)
-    return o
-
-
-@njit(cache=True)
 def _rdata(buf: np.ndarray, s: int, e: int, t: int, p: int, rl: int, out: np.ndarray, o: int,
            printable: np.ndarray) -> tuple[int, int]:
     """Render one answer's rdata as text; returns (error, output position)."""
@@ -337,7 +277,7 @@ def _rdata(buf: np.ndarray, s: int, e: int, t: int, p: int, rl: int, out: np.nda
     if t == 1 or t == 28:
         if rl != (4 if t == 1 else 16):
             return E_ADDR, o
-        return OK, (_ipv4(buf, p, out, o) if t == 1 else _ipv6(buf, p, out, o))
+        return OK, (write_ipv4(buf, p, out, o) if t == 1 else write_ipv6(buf, p, out, o))
     if t == 2 or t == 5 or t == 12 or t == 39 or t == 6:
         err, _, o = _name(buf, s, e, p, out, o, True, printable)
         return err, o
