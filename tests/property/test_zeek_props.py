@@ -67,12 +67,17 @@ def test_random_bytes_never_crash_a_zeek_reader(data: bytes, which: int) -> None
     _run(READERS[which], data)
 
 
-@settings(max_examples=100, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
-@given(values=st.lists(st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(),
-                                 st.text(max_size=8), st.lists(st.integers(), max_size=2)), min_size=3, max_size=3),
+KEYS = ["ts", "id.orig_h", "id.orig_p", "id.resp_p", "proto", "duration", "orig_ip_bytes", "ip_proto", "trans_id",
+        "qtype", "qclass", "rcode", "answers", "TTLs", "status_code", "uri", "resp_mime_types", "tunnel_parents"]
+VALUE = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(), st.text(max_size=8),
+                  st.lists(st.one_of(st.integers(-2**70, 2**70), st.floats(), st.text(max_size=3)), max_size=2))
+
+
+@settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(objs=st.lists(st.dictionaries(st.sampled_from(KEYS), VALUE, max_size=6), max_size=4), which=st.integers(0, 2),
        garbage=st.booleans())
-def test_random_json_values_never_crash_a_zeek_reader(values: list[object], garbage: bool) -> None:
-    obj = {"ts": values[0], "uid": "C1", "id.orig_h": values[1], "id.orig_p": values[2], "conn_state": "SF"}
+def test_random_json_values_never_crash_a_zeek_reader(objs: list[dict[str, object]], which: int,
+                                                      garbage: bool) -> None:
     good = json.dumps({"ts": 1.5, "uid": "C2", "id.orig_h": "10.0.0.1", "conn_state": "SF"}).encode()
-    body = json.dumps(obj).encode()
-    _run(ZeekConnReader(), good + b"\n" + (body[:-3] if garbage else body) + b"\n" + good + b"\n")
+    body = b"".join(json.dumps({"ts": 1.5, **o}).encode() + b"\n" for o in objs)
+    _run(READERS[which], good + b"\n" + (body[:-3] if garbage and body else body) + good + b"\n")

@@ -14,7 +14,7 @@ from netspot.errors import FormatError, Location
 from netspot.ingest._zeek import iter_blocks
 from netspot.ingest._zeek_extra import extra_map
 from netspot.ingest._zeek_header import KNOWN_TYPES, sniff_zeek
-from netspot.ingest._zeek_types import text_column, type_block
+from netspot.ingest._zeek_types import TypedBlock, text_column, type_block
 from netspot.ingest.base import Reader, Source, record_ids
 from netspot.ingest.quarantine import Quarantine, QuarantineReason
 from netspot.schema import TIMESTAMP, conform
@@ -65,8 +65,23 @@ class ZeekReader(Reader):
     def map(self, c: Columns) -> dict[str, pa.Array]:
         """Schema columns (other than rid, source, extra) from the typed Zeek columns."""
 
+    def _narrow(self, cols: dict[str, pa.Array], tb: TypedBlock) -> None:
+        """Quarantine rows whose integers do not fit the schema's narrower columns (a count in an int32)."""
+        for name, col in list(cols.items()):
+            target = self.schema.field(name).type
+            if not pa.types.is_integer(target) or not pa.types.is_integer(col.type) or target.bit_width >= 64:
+                continue
+            info = np.iinfo(target.to_pandas_dtype())
+            x = pc.fill_null(col, 0).to_numpy(zero_copy_only=False)
+            rows = np.flatnonzero((x < info.min) | (x > info.max))
+            if len(rows):
+                tb.fail(rows, name, str(target), col, QuarantineReason.BAD_VALUE)
+                cols[name] = pc.if_else(pa.array(np.isin(np.arange(len(col)), rows)), pa.scalar(None, col.type), col)
+
     def read(self, src: Source, quarantine: Quarantine) -> Iterator[pa.RecordBatch]:
         for block in iter_blocks(src, quarantine, KNOWN_TYPES[self.log_path]):
+            if block.num_rows == 0:  # every line of it quarantined
+                continue
             if block.path is not None and block.path != self.log_path:
                 raise FormatError(f"expected a {self.log_path} log, the header says #path {block.path}",
                                   Location(src.name, line=int(block.lines[0])))
@@ -85,8 +100,9 @@ class ZeekReader(Reader):
             for i in np.flatnonzero(unset & ~tb.bad).tolist():
                 tb.why[i] = (QuarantineReason.BAD_TIMESTAMP, "column ts: expected time, got no value")
             tb.bad |= unset
-            tb.flush(quarantine)
             cols = self.map(Columns(tb.values, n))
+            self._narrow(cols, tb)
+            tb.flush(quarantine)
             skip = set(self.typed) - self.also_extra
             cols["extra"] = extra_map({k: text_column(tb, k) for k in block.columns if k not in skip}, n)
             cols["source"] = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)),

@@ -130,7 +130,7 @@ def _null_rows(a: pa.Array, rows: np.ndarray) -> pa.Array:
 
 def _to_float(tb: TypedBlock, name: str, ztype: str, a: pa.Array, reason: QuarantineReason) -> pa.Array:
     if pa.types.is_floating(a.type) or pa.types.is_integer(a.type):
-        out = a.cast(pa.float64())
+        out = a.cast(pa.float64(), safe=False)  # 2**53 + 1 may round
         s = None
     else:
         s = _strings(a)
@@ -204,7 +204,7 @@ def _to_time(tb: TypedBlock, name: str, a: pa.Array, reason: QuarantineReason) -
     if pa.types.is_timestamp(a.type):
         return a.cast(pa.timestamp(a.type.unit)).cast(pa.timestamp("ms")).cast(pa.int64()).cast(TIMESTAMP)
     if pa.types.is_integer(a.type):  # JSON::TS_MILLIS, or whole epoch seconds
-        x = a.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        x = a.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)
         x = np.where(np.abs(x) > MILLIS_ABOVE, x / 1000.0, x)
     elif pa.types.is_floating(a.type) or tb.block.text:  # TSV: epoch seconds only
         x = _to_float(tb, name, "time", a, reason).to_numpy(zero_copy_only=False)
@@ -215,7 +215,7 @@ def _to_time(tb: TypedBlock, name: str, a: pa.Array, reason: QuarantineReason) -
         if len(iso_rows):
             iso, bad = _iso_times(s.take(pa.array(iso_rows)))
             tb.fail(iso_rows[bad], name, "time", s, reason)
-            x[iso_rows] = iso.cast(pa.float64()).to_numpy(zero_copy_only=False) / 1e6
+            x[iso_rows] = iso.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False) / 1e6
     x = np.asarray(x, dtype=np.float64)
     present = a.is_valid().to_numpy(zero_copy_only=False)
     ok = np.isfinite(x) & (np.abs(np.nan_to_num(x)) <= MAX_EPOCH_S)
@@ -252,6 +252,10 @@ def _to_list(tb: TypedBlock, name: str, ztype: str, a: pa.Array) -> pa.Array:
     if inner in _FLOATS or inner in _INTS or inner == "time":
         ok = pc.match_substring_regex(values, _FLOAT_RE)
         bad_vals = np.flatnonzero(pc.fill_null(pc.invert(ok), False).to_numpy(zero_copy_only=False))
+        numbers = _null_rows(values, bad_vals).cast(pa.float64()).to_numpy(zero_copy_only=False)
+        with np.errstate(invalid="ignore"):
+            huge = np.flatnonzero(np.abs(numbers) > MAX_INTERVAL_S)  # nan (null) compares False
+        bad_vals = np.union1d(bad_vals, huge).astype(np.int64)
         if len(bad_vals):
             parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
             rows = np.unique(parents[bad_vals])
