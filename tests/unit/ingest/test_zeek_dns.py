@@ -57,3 +57,14 @@ def test_json_query_and_response_are_oriented_and_keep_extras(data: Path) -> Non
     assert [(r["ip_src"], r["sport"]) for r in rows] == [("10.0.0.1", 53001), ("10.0.0.53", 53), ("10.0.0.53", 53)]
     assert rows[1]["dns_answers"] == ["93.184.216.34", "example.net"] and rows[1]["dns_ttls"] == [3600, 59]
     assert dict(rows[2]["extra"])["agent_uuid"] == "a1b2"
+
+
+def test_a_transaction_id_too_big_for_the_schema_is_quarantined(tmp_path: Path) -> None:
+    path = tmp_path / "dns.json"
+    ok = '{"ts":1.5,"uid":"C1","id.orig_h":"10.0.0.1","id.resp_h":"10.0.0.53","query":"a.org","qtype":1,"trans_id":7}'
+    path.write_text(ok + "\n" + ok.replace('"trans_id":7', '"trans_id":5000000000') + "\n")
+    table, q = read_all(ZeekDnsReader(), path)
+    rows = q.drain().to_pylist()  # type: ignore[union-attr]
+    assert [(r["locator"], r["reason"], r["detail"]) for r in rows] == [
+        ("line 2", "bad_value", "column dns_id: expected int32, got 5000000000")]
+    assert table.column("dns_id").to_pylist() == [7]
