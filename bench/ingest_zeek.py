@@ -113,6 +113,19 @@ def job_netspot(src: str, out: str) -> int:
     return n
 
 
+def job_netspot_read(src: str, out: str) -> int:
+    """The reader alone: record batches in memory, no Parquet."""
+    from netspot.ingest.base import Source
+    from netspot.ingest.flow.zeek_conn import ZeekConnReader
+    from netspot.ingest.quarantine import Quarantine
+
+    reader = ZeekConnReader()
+    q = Quarantine(src, reader.format)
+    n = sum(batch.num_rows for batch in reader.read(Source(Path(src)), q))
+    assert q.total == 0, q.counts
+    return n
+
+
 def job_csv(src: str, out: str) -> int:
     import csv
 
@@ -154,7 +167,7 @@ def job_json(src: str, out: str) -> int:
     return n
 
 
-JOBS = {f.__name__[4:]: f for f in (job_netspot, job_csv, job_duckdb, job_netspot_json, job_json)}
+JOBS = {f.__name__[4:]: f for f in (job_netspot, job_netspot_read, job_csv, job_duckdb, job_netspot_json, job_json)}
 
 
 def _prepare(job: str) -> None:
@@ -224,6 +237,7 @@ def main() -> None:
         (f"conn.log TSV, {tsv.stat().st_size >> 20} MiB -> Parquet vs csv module (parse + typed columns)",
          tsv, "netspot", "csv"),
         ("conn.log TSV -> Parquet vs DuckDB read_csv -> Parquet (untyped)", tsv, "netspot", "duckdb"),
+        ("conn.log TSV -> Arrow batches only (no Parquet) vs csv module", tsv, "netspot_read", "csv"),
         (f"conn JSON lines, {js.stat().st_size >> 20} MiB -> Parquet vs json.loads per line", js, "netspot_json",
          "json"),
     ]
