@@ -121,10 +121,9 @@ def _json_path(obj: dict[str, object]) -> str | None:
     if isinstance(path, str):
         return path
     keys = set(obj)
-    for flat in ("id", ):  # nested "id": {"orig_h": …} objects, as some shippers write them
-        inner = obj.get(flat)
-        if isinstance(inner, dict):
-            keys |= {f"{flat}.{k}" for k in inner}
+    inner = obj.get("id")  # nested "id": {"orig_h": …} objects, as some shippers write them
+    if isinstance(inner, dict):
+        keys |= {f"id.{k}" for k in inner}
     if "id.orig_h" not in keys and "uid" not in keys:
         return None
     if keys & {"conn_state", "orig_ip_bytes", "resp_ip_bytes", "history"}:

@@ -82,3 +82,14 @@ def test_icmp_type_and_code_become_dport_in_a_hand_made_log(data: Path) -> None:
     assert table.column("proto").to_pylist() == ["TCP", "ICMP", "ICMP6"]
     assert table.column("proto_num").to_pylist() == [6, 1, 58]
     assert str(table.column("te")[0].as_py()) == "2024-08-16 09:45:03.500000+00:00"
+
+
+def test_nested_id_objects_in_json_are_flattened_to_dotted_keys(tmp_path: Path) -> None:
+    path = tmp_path / "conn.json"
+    path.write_text('{"ts":1.5,"uid":"C1","id":{"orig_h":"10.0.0.1","orig_p":5,"resp_h":"10.0.0.2","resp_p":80},'
+                    '"proto":"tcp","conn_state":"SF","orig_ip_bytes":40}\n')
+    assert ZeekConnReader().sniff(path.read_bytes())
+    table, q = read_all(ZeekConnReader(), path)
+    assert q.total == 0
+    assert table.select(["sip", "dip", "sport", "dport", "ibyt"]).to_pylist() == [
+        {"sip": "10.0.0.1", "dip": "10.0.0.2", "sport": 5, "dport": 80, "ibyt": 40}]
