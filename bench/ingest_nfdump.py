@@ -1,22 +1,29 @@
-"""Benchmark: nfdump CSV and nfcapd files into netspot FLOW Parquet, against nfdump's own decoding speed.
+"""Benchmark: nfdump CSV and nfcapd files into the netspot store, against nfdump's own decoding speed.
 
 Input is made fast and real: numpy writes a pcap of N single-packet UDP flows (distinct
 5-tuples, 1 ms apart), Debian's ``nfpcapd`` meters it into nfcapd files, and ``nfdump -r
 ... -o csv`` turns those into the nfdump CSV that netspot reads. Cases (same flows):
 
 * ``nfdump -o csv`` (reference): nfdump decoding the nfcapd files to CSV on /dev/null;
-* ``nfdump-csv -> parquet``: netspot's NfdumpCsvReader on nfdump's CSV, written to Parquet;
-* ``nfcapd -> parquet``: netspot's NfcapdReader (nfdump ``-o fmt:`` piped into the same parser).
+* ``nfdump-csv parse only``: NfdumpCsvReader batches, dropped (the parser's own speed);
+* ``nfdump-csv -> store``: the batches written through ``Store(root).writer(DataKind.FLOW, 1)``
+  and committed, as ``netspot ingest`` does (parse + hourly Parquet write);
+* ``nfcapd -> store``: NfcapdReader (nfdump ``-o fmt:`` piped into the same parser) into the store;
+* ``netspot ingest CSV`` (end to end): the CLI in a subprocess on a fresh store (interpreter
+  start, imports, format detection, registry, quarantine table included).
 
-The ratio is netspot seconds / reference seconds. Peak RSS is this process's (netspot cases)
-or the children's (reference). Usage: ``python bench/ingest_nfdump.py [--flows 5000000]``.
+The ratio is netspot seconds / reference seconds. Peak RSS is this process's high-water mark
+during the case (from VmHWM, reset before each case) or the child's for subprocess cases.
+Usage: ``python bench/ingest_nfdump.py [--flows 2000000]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,12 +31,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from netspot.ingest.base import Reader, Source
 from netspot.ingest.flow.nfdump import NfcapdReader, NfdumpCsvReader
 from netspot.ingest.quarantine import Quarantine
-from netspot.schema import FLOW
+from netspot.schema import DataKind
+from netspot.store.dataset import Store
 
 REC = np.dtype([("ts", "<u4"), ("us", "<u4"), ("incl", "<u4"), ("orig", "<u4"), ("eth", "S12"), ("etype", ">u2"),
                 ("vihl", "u1"), ("tos", "u1"), ("tlen", ">u2"), ("id", ">u2"), ("frag", ">u2"), ("ttl", "u1"),
@@ -58,25 +65,79 @@ def make_pcap(path: Path, n: int, chunk: int = 1_000_000) -> None:
             fh.write(r.tobytes())
 
 
+def reset_peak_rss() -> None:
+    """Reset this process's VmHWM (Linux: writing 5 to clear_refs), so each case reports its own peak."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        pass
+
+
 def peak_rss_mib(children: bool = False) -> float:
+    if not children:
+        try:
+            with open("/proc/self/status") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
     who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
     return resource.getrusage(who).ru_maxrss / 1024
 
 
-def to_parquet(reader: Reader, path: Path, out: Path) -> tuple[int, float, int]:
+def run_case(reader: Reader, path: Path, store: Path | None) -> tuple[int, float, int, float]:
+    """Read ``path`` with ``reader``; write into a store at ``store`` (None: parse only). Rows, s, bad, MiB."""
+    if store is not None and store.exists():
+        shutil.rmtree(store)
+    reset_peak_rss()
     q = Quarantine(str(path), reader.format)
     rows = 0
     t = time.perf_counter()
-    with pq.ParquetWriter(out, FLOW) as w:
-        for batch in reader.read(Source(path), q):
-            w.write_batch(batch)
-            rows += batch.num_rows
-    return rows, time.perf_counter() - t, q.total
+    writer = Store(store).writer(DataKind.FLOW, 1) if store is not None else None
+    for batch in reader.read(Source(path, 1), q):
+        if writer is not None:
+            writer.write(batch)
+        rows += batch.num_rows
+    if writer is not None:
+        writer.commit()
+    return rows, time.perf_counter() - t, q.total, peak_rss_mib()
+
+
+def _head(path: Path, out: Path, lines: int = 1000) -> Path:
+    with open(path, "rb") as fin, open(out, "wb") as fout:
+        for _ in range(lines):
+            fout.write(fin.readline())
+    return out
+
+
+#: The netspot CLI, printing its own peak RSS on exit (RUSAGE_CHILDREN would include nfpcapd's).
+_CLI = (
+    "import atexit, resource, sys\n"
+    "atexit.register(lambda: print('maxrss', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))\n"
+    "from netspot.cli.main import main\n"
+    "sys.argv[0] = 'netspot'\n"
+    "main()\n"
+)
+
+
+def ingest_cli(path: Path, store: Path) -> tuple[int, float, float]:
+    """``netspot --store STORE ingest PATH --json`` in a subprocess: rows stored, seconds, child peak RSS."""
+    if store.exists():
+        shutil.rmtree(store)
+    cmd = [sys.executable, "-c", _CLI, "--store", str(store), "ingest", "--json", str(path)]
+    t = time.perf_counter()
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    secs = time.perf_counter() - t
+    stored = sum(json.loads(line).get("stored", 0) for line in done.stdout.splitlines() if line.startswith("{"))
+    rss = [int(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("maxrss ")]
+    return stored, secs, (rss[-1] / 1024 if rss else float("nan"))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--flows", type=int, default=5_000_000)
+    ap.add_argument("--flows", type=int, default=2_000_000)
     args = ap.parse_args()
     env = {**os.environ, "TZ": "UTC"}
     with tempfile.TemporaryDirectory(prefix="bench-nfdump-") as tmp:
@@ -102,12 +163,16 @@ def main() -> None:
             for f in files[:1]:
                 subprocess.run(["nfdump", "-r", str(f), "-o", "csv"], stdout=fh, check=True, env=env)
         rows_out = []
-        for name, reader, path in (
-            ("nfdump-csv -> parquet", NfdumpCsvReader(), csv_path),
-            ("nfcapd -> parquet", NfcapdReader(), files[0]),
+        run_case(NfdumpCsvReader(), _head(csv_path, d / "warm.csv"), None)  # numba: load the compiled kernels
+        for name, reader, path, store in (
+            ("nfdump-csv parse only", NfdumpCsvReader(), csv_path, None),
+            ("nfdump-csv -> store", NfdumpCsvReader(), csv_path, d / "store"),
+            ("nfcapd -> store", NfcapdReader(), files[0], d / "store"),
         ):
-            rows, secs, bad = to_parquet(reader, path, d / "out.parquet")
-            rows_out.append((name, rows, secs, bad, peak_rss_mib()))
+            rows, secs, bad, rss = run_case(reader, path, store)
+            rows_out.append((name, rows, secs, bad, rss))
+        stored, secs, rss = ingest_cli(csv_path, d / "store-cli")
+        rows_out.append(("netspot ingest CSV (end to end)", stored, secs, 0, rss))
         print("| case | records | netspot s | records/s | reference s (nfdump -o csv) | ratio | peak RSS MiB |")
         print("|---|---|---|---|---|---|---|")
         print(f"| nfdump -r -o csv (reference) | {args.flows} | - | - | {ref_s:.2f} "
