@@ -37,7 +37,6 @@ __all__ = [
     "LineBlock",
     "blank_and_comment",
     "constant",
-    "extra_map",
     "extract",
     "iter_line_blocks",
     "line_rids",
@@ -327,31 +326,3 @@ def line_rids(src: Source, block: LineBlock, keep: np.ndarray) -> pa.Array:
     base = (src.number << 32) + block.first - 1
     return pa.array(base + np.flatnonzero(keep).astype(np.int64))
 
-
-def extra_map(columns: dict[str, pa.Array], length: int) -> pa.MapArray:
-    """A ``map<string, string>`` column from named text columns; null values are left out of each row.
-
-    Examples
-    --------
-    >>> m = extra_map({"a": pa.array(["1", None]), "b": pa.array(["x", "y"])}, 2)
-    >>> m.to_pylist()
-    [[('a', '1'), ('b', 'x')], [('b', 'y')]]
-    """
-    names = list(columns)
-    k = len(names)
-    if k == 0 or length == 0:
-        return pa.MapArray.from_arrays(
-            pa.array(np.zeros(length + 1, dtype=np.int32)), pa.array([], pa.string()), pa.array([], pa.string())
-        )
-    values = pa.concat_arrays([columns[n].cast(pa.string()) for n in names])
-    order = (np.arange(k, dtype=np.int64)[None, :] * length + np.arange(length, dtype=np.int64)[:, None]).ravel()
-    items = values.take(pa.array(order))
-    keys = pa.array(names, pa.string()).take(pa.array(np.tile(np.arange(k, dtype=np.int32), length)))
-    present = items.is_valid().to_numpy(zero_copy_only=False)
-    counts = present.reshape(length, k).sum(axis=1)
-    offsets = np.zeros(length + 1, dtype=np.int32)
-    np.cumsum(counts, out=offsets[1:])
-    keep = pa.array(present)
-    return pa.MapArray.from_arrays(
-        pa.array(offsets), keys.filter(keep), items.filter(keep)
-    )

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from netspot.errors import FormatError, Location
+from netspot.ingest._extra import extra_map
 from netspot.ingest._zeek import iter_blocks
-from netspot.ingest._zeek_extra import extra_map
 from netspot.ingest._zeek_header import KNOWN_TYPES, sniff_zeek
 from netspot.ingest._zeek_types import TypedBlock, text_column, type_block
 from netspot.ingest.base import Reader, Source, record_ids

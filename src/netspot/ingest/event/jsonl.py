@@ -28,11 +28,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from netspot.ingest._extra import extra_map
 from netspot.ingest._text import (
     LineBlock,
     blank_and_comment,
     constant,
-    extra_map,
     iter_line_blocks,
     parse_iso8601,
     quarantine_lines,

@@ -25,11 +25,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from netspot.ingest._extra import extra_map
 from netspot.ingest._text import (
     LineBlock,
     blank_and_comment,
     constant,
-    extra_map,
     iter_line_blocks,
     line_rids,
     parse_iso8601,

@@ -29,11 +29,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from netspot.ingest._extra import extra_map
 from netspot.ingest._text import (
     LineBlock,
     blank_and_comment,
     constant,
-    extra_map,
     extract,
     iter_line_blocks,
     line_rids,

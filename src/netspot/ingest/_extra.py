@@ -1,4 +1,4 @@
-"""The ``extra`` column of the Zeek readers: unmapped columns as ``name -> text`` maps, built in numba.
+"""The ``extra`` column of every reader: unmapped columns as ``name -> text`` maps, built in numba.
 
 A map row holds one entry per unmapped column whose value is set (unset values are left out,
 as JSON logs leave them out). Entries must be row-major while the columns are column-major;
