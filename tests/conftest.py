@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+#: Fixture generators in tests/data are scripts, not tests.
+collect_ignore = ["data"]
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 #: ../shared/datasets from the project root; CI has it, a clone elsewhere does not.
