@@ -42,6 +42,10 @@ __all__ = ["REQUIRED", "parse_header", "read_flows"]
 REQUIRED = ("sa", "da", "sp", "dp", "pr")
 #: Threads converting chunks (the numba kernels release the GIL; the caller writes meanwhile).
 WORKERS = max(1, min(2, os.cpu_count() or 1))
+#: Bytes of text per chunk (about 6,000 nfdump lines): small enough that a chunk's bytes and spans stay in
+#: cache across the kernel passes (tokenize, rows, extras, strings). Measured single-threaded on the 48-column
+#: CSV: 1.25 us/row at 2 MiB against 1.86 us/row at 16 MiB.
+CHUNK_BYTES = 2 << 20
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 
@@ -100,7 +104,7 @@ def read_flows(
     pending: deque[Future[Chunk]] = deque()
     pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="netspot-nfcsv")
     try:
-        for data in read_chunks(fh):
+        for data in read_chunks(fh, CHUNK_BYTES):
             pending.append(pool.submit(convert_chunk, data, plan, BATCH_ROWS))
             if len(pending) > WORKERS:  # keep the workers busy, and memory bounded
                 yield from seq.emit(pending.popleft().result())
