@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from netspot.ingest import _delimited
 from netspot.ingest._delimited import LineTooLongError, gather, read_chunks, tokenize
+from netspot.ingest.base import Source
+from netspot.ingest.flow import _nfcsv
+from netspot.ingest.flow.nfdump import NfdumpCsvReader
+from netspot.ingest.quarantine import Quarantine
 
 
 def fields(data: bytes, ncols: int, delim: bytes = b",") -> list[list[bytes]]:
@@ -93,3 +99,23 @@ def test_non_ascii_chunks_are_flagged_for_utf8_checks() -> None:
     assert tokenize(np.frombuffer(b"a,b\n", np.uint8), ord(","), 2).ascii
     assert not tokenize(np.frombuffer("é,b\n".encode(), np.uint8), ord(","), 2).ascii
     assert not tokenize(np.frombuffer("a,b\nc,é".encode(), np.uint8), ord(","), 2).ascii  # in the tail bytes
+
+
+def test_nfdump_reader_over_tiny_chunks_gives_the_same_flows_and_quarantine(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = data / "nfdump" / "stock-171-bad-rows.csv"
+
+    def read() -> tuple[pa.Table, list[dict[str, object]], dict[str, int]]:
+        q = Quarantine(str(path), "nfdump-csv")
+        table = pa.Table.from_batches(list(NfdumpCsvReader().read(Source(path), q)))
+        return table, q.drain().to_pylist(), dict(q.skipped)
+
+    whole = read()
+    monkeypatch.setattr(_nfcsv, "CHUNK_BYTES", 200)  # every line its own chunk, converted in parallel
+    table, rows, skipped = read()
+    assert table.equals(whole[0])
+    assert [(r["locator"], r["detail"], r["raw"]) for r in rows] == [
+        (r["locator"], r["detail"], r["raw"]) for r in whole[1]
+    ]
+    assert skipped == whole[2] == {"nfdump summary line": 3}
