@@ -21,7 +21,7 @@ class TimeRange:
 
     Examples
     --------
-    >>> TimeRange.parse("2024-08-16", "2024-08-17").hours
+    >>> TimeRange.parse("2024-08-16", "2024-08-16").hours  # a bare end date includes that day
     24
     >>> TimeRange.day("2024-08-16").end.isoformat()
     '2024-08-17T00:00:00+00:00'
