@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     threads: int | None = Field(None, ge=1, description="DuckDB threads (default: one per core).")
     watch_settle_s: float = Field(2.0, gt=0, description="A watched file is ingested once unchanged this long.")
     listen_flush_s: float = Field(10.0, gt=0, description="The UDP collector writes a file at least this often.")
+    parquet_compression: Literal["lz4", "zstd", "snappy", "none"] = Field(
+        "lz4", description="Compression of new Parquet files: lz4 is the fastest, zstd the smallest.")
 
     @classmethod
     def load(cls, config: Path | None = None, **overrides: Any) -> Settings:

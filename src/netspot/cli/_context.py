@@ -18,7 +18,7 @@ __all__ = ["engine_for", "errors_as_click", "progress", "store_for"]
 
 
 def store_for(settings: Settings) -> Store:
-    return Store(settings.store)
+    return Store(settings.store, settings.parquet_compression)
 
 
 def engine_for(settings: Settings) -> DuckDBEngine:

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import click
 
-from netspot.cli._context import engine_for, errors_as_click, progress
+from netspot.cli._context import engine_for, errors_as_click, progress, store_for
 from netspot.cli._render import table_text
 from netspot.cli.ingest import render_reports
 from netspot.config import Settings
 from netspot.ingest.collect import ingest
 from netspot.simulate.sample import write_sample
-from netspot.store.dataset import Store
 from netspot.store.engine import TimeRange
 from netspot.store.sink import StoreSink
 from netspot.store.summary import ingest_summary
@@ -39,7 +38,7 @@ def command(ctx: click.Context, folder: Path, day: str, flows: int, seed: int) -
     with errors_as_click():
         click.echo(f"writing the sample day {day} to {folder / 'input'}", err=True)
         files = write_sample(folder / "input", day=day, flows=flows, seed=seed)
-        sink = StoreSink(Store(settings.store))
+        sink = StoreSink(store_for(settings))
         bar = progress("ingest")
         try:
             reports = ingest([p for k, p in files.items() if k != "labels"], sink, on_batch=bar.update)

@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from netspot.errors import SchemaError
+from netspot.errors import SchemaError, StoreError
 from netspot.schema import FLOW, DataKind, conform
 from netspot.store.dataset import Store
 from netspot.store.engine import TimeRange
@@ -82,3 +82,25 @@ def test_duckdb_views_prune_by_hour_and_keep_types(tmp_path: Path) -> None:
     assert got.schema.field("ts").type == pa.timestamp("ms", tz="UTC") or got.schema.field("ts").type.tz == "UTC"
     assert got.column("ts")[0].as_py() == dt.datetime(2024, 8, 16, 11, 10, tzinfo=dt.UTC)
     engine.close()
+
+
+def test_a_write_failure_in_the_writer_thread_surfaces_as_a_store_error(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the store wants a folder")
+    w = Store(blocked).writer(DataKind.FLOW, 1)
+    w.write(flows(["2024-08-16T09:00:00"]))
+    with pytest.raises(StoreError, match="cannot write flow files"):
+        w.commit()
+    assert blocked.read_text().startswith("a file")
+
+
+@pytest.mark.parametrize("compression", ["lz4", "zstd", "snappy", "none"])
+def test_every_compression_reads_back_the_same_rows(tmp_path: Path, compression: str) -> None:
+    store = Store(tmp_path, compression)
+    w = store.writer(DataKind.FLOW, 1)
+    w.write(flows(["2024-08-16T09:00:00", "2024-08-16T09:30:00"], sip="2001:db8::1"))
+    w.commit()
+    (path,) = store.files(DataKind.FLOW)
+    assert pq.ParquetFile(path).metadata.row_group(0).column(0).compression.lower().startswith(
+        {"lz4": "lz4", "zstd": "zstd", "snappy": "snappy", "none": "uncompressed"}[compression])
+    assert pq.read_table(path).column("sip").to_pylist() == ["2001:db8::1"] * 2
