@@ -1,4 +1,4 @@
-"""Random bytes into the capture reader and the DNS decoder: no crash, no hang, only quarantine rows or a FormatError."""
+"""Random bytes into the capture reader and the DNS decoder: no crash, no hang, only quarantine rows or FormatError."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from netspot.errors import InputError
 from netspot.ingest._pcap import decode_transport, read_packets
-from netspot.simulate.pcap import eth, ipv4, pcap_file, pcapng_file, tcp, udp
 from netspot.ingest.base import Source
 from netspot.ingest.dns.pcap import DnsPcapReader
 from netspot.ingest.quarantine import Quarantine
+from netspot.simulate.pcap import eth, ipv4, pcap_file, pcapng_file, tcp, udp
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PCAP_HEAD = pcap_file([])

@@ -8,10 +8,10 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from netspot.simulate.pcap import eth, ipv4, ipv6, pcap_file, tcp, udp
 from netspot.ingest.base import Source
 from netspot.ingest.dns.pcap import DnsPcapReader
 from netspot.ingest.quarantine import Quarantine
+from netspot.simulate.pcap import eth, ipv4, ipv6, pcap_file, tcp, udp
 from tests.conftest import require_tool
 from tests.unit.ingest.test_dns_pcap_tshark import expected_row, netspot_rows, tshark_frames
 

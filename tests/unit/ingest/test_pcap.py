@@ -23,9 +23,9 @@ from netspot.ingest._pcap import (
     is_capture,
     read_packets,
 )
-from netspot.simulate.pcap import eth, ipv4, ipv6, pcap_file, pcapng_file, tcp, udp
 from netspot.ingest.base import Source
 from netspot.ingest.quarantine import Quarantine
+from netspot.simulate.pcap import eth, ipv4, ipv6, pcap_file, pcapng_file, tcp, udp
 from tests.conftest import require_tool
 
 T0 = 1_691_218_211_123_456_789
