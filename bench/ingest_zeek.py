@@ -175,7 +175,7 @@ def _prepare(job: str) -> None:
     if job.startswith("netspot"):
         import pyarrow.parquet  # noqa: F401
 
-        from netspot.ingest._zeek_extra import extra_map
+        from netspot.ingest._extra import extra_map
         from netspot.ingest.flow.zeek_conn import ZeekConnReader  # noqa: F401
 
         extra_map({"x": pa.array(["1"])}, 1)
