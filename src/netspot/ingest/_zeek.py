@@ -1,81 +1,96 @@
-"""The shared Zeek log parser: classic TSV and JSON lines, streamed as blocks of raw columns.
+"""The shared Zeek log parser: classic TSV and JSON lines, streamed as batches of a reader's schema.
 
-:func:`iter_blocks` reads a source in chunks of whole lines (bounded memory) and yields
-:class:`RawBlock`s of at most :data:`~netspot.ingest.base.BATCH_ROWS` rows:
+:func:`iter_batches` reads a source in chunks of whole lines (bounded memory):
 
 * **TSV** is driven by the header block in force (``#separator``, ``#fields``, ``#types``, …;
-  see :mod:`._zeek_header`), never by position. The data lines between two header lines go
-  straight through pyarrow's CSV reader as strings (tab delimiter, no quoting, unset → null)
-  when pyarrow takes them whole; otherwise field counts are checked for every line at once
-  with numpy, lines with the wrong count are quarantined (``FIELD_COUNT``) with their line
-  numbers, and the rest are read again.
-* **JSON** lines: see :mod:`._zeek_json`.
-
-Typing of the columns is :mod:`._zeek_types`; mapping to a schema is each reader's job.
+  see :mod:`._zeek_header`), never by position. Each chunk is cut at its header lines into
+  segments of data lines; the headers are read here, in order, and each segment is converted
+  in a worker thread (:func:`._zeek_tsv.convert_segment`: numba tokenizer and kernels, which
+  release the GIL) while the caller writes the previous batches. The results are taken in
+  order: this module numbers their lines and records and fills the quarantine, so the
+  output is the same as a sequential read.
+* **JSON** lines: see :mod:`._zeek_json`, typed by :mod:`._zeek_types` in the calling thread.
 """
 
 from __future__ import annotations
 
-import io
 import lzma
+import os
 import zlib
+from collections import deque
 from collections.abc import Iterator
-from typing import IO
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from netspot.errors import FormatError, Location, TruncatedInputError
-from netspot.ingest._zeek_block import Lines, RawBlock, Raws, one_chunk
-from netspot.ingest._zeek_header import ZeekHeader, parse_directive
+from netspot.ingest._zeek_block import Lines
+from netspot.ingest._zeek_header import KNOWN_TYPES, ZeekHeader, parse_directive
 from netspot.ingest._zeek_json import json_block
-from netspot.ingest.base import BATCH_ROWS, Source
+from netspot.ingest._zeek_tsv import Segment, convert_segment
+from netspot.ingest._zeek_types import type_block
+from netspot.ingest.base import BATCH_ROWS, Source, record_ids
 from netspot.ingest.quarantine import Quarantine, QuarantineReason
 
-__all__ = ["RawBlock", "iter_blocks"]
+if TYPE_CHECKING:
+    from netspot.ingest._zeek_reader import ZeekReader
 
-#: Bytes read per chunk; a chunk always ends at a line end.
-CHUNK_BYTES = 8 << 20
+__all__ = ["iter_batches"]
+
+#: Bytes read per chunk; a chunk always ends at a line end. Small enough that a segment's bytes and spans stay in
+#: cache across the kernel passes, large enough that per-batch costs stay small (about 20,000 conn lines).
+CHUNK_BYTES = 4 << 20
 #: A line longer than this is quarantined whole instead of being buffered.
 MAX_LINE = 16 << 20
+#: Threads converting TSV segments.
+WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
-def _chunks(src: Source, quarantine: Quarantine) -> Iterator[tuple[bytes, int, int]]:
-    """(chunk of whole lines, number of its first line, its newline count); the last may lack its newline."""
-    line_no = 1
+@dataclass(frozen=True, slots=True)
+class _Cut:
+    """A line the chunk reader quarantined itself (an overlong line, the tail of a cut stream)."""
+
+    reason: QuarantineReason
+    detail: str
+    raw: bytes
+    lines: int  #: lines it takes up
+
+
+def _chunks(src: Source) -> Iterator[bytes | _Cut]:
+    """Chunks of whole lines (the last may lack its newline), and the lines cut out of the stream."""
     carry = b""
+    started = False
     with src.open() as fh:
         while True:
             try:
                 data = fh.read(CHUNK_BYTES)
             except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
-                if line_no == 1 and not carry:  # not one line could be read
+                if not started and not carry:  # not one line could be read
                     error = TruncatedInputError if isinstance(exc, EOFError) else FormatError
                     raise error(f"cannot decompress: {exc}", Location(src.name)) from exc
                 # a cut or corrupt stream after good data: keep what was read, quarantine the tail
-                quarantine.add(f"line {line_no}", QuarantineReason.TRUNCATED, f"stream ends early: {exc}", carry)
+                yield _Cut(QuarantineReason.TRUNCATED, f"stream ends early: {exc}", carry, 0)
                 return
             if not data:
                 if carry:
-                    yield carry, line_no, carry.count(b"\n")
+                    yield carry
                 return
             buf = carry + data
             cut = buf.rfind(b"\n")
             if cut < 0:
                 if len(buf) > MAX_LINE:
-                    quarantine.add(f"line {line_no}", QuarantineReason.MALFORMED,
-                                   f"line longer than {MAX_LINE} bytes", buf)
+                    yield _Cut(QuarantineReason.MALFORMED, f"line longer than {MAX_LINE} bytes", buf, 1)
                     carry = _skip_rest_of_line(fh)
-                    line_no += 1
+                    started = True
                 else:
                     carry = buf
                 continue
             carry = buf[cut + 1:]
-            chunk = buf[: cut + 1]
-            newlines = chunk.count(b"\n")
-            yield chunk, line_no, newlines
-            line_no += newlines
+            started = True
+            yield buf[: cut + 1]
 
 
 def _skip_rest_of_line(fh: IO[bytes]) -> bytes:
@@ -87,213 +102,200 @@ def _skip_rest_of_line(fh: IO[bytes]) -> bytes:
             return data[i + 1:] if data else b""
 
 
-class _Parser:
-    """State carried across chunks: the header in force, the record counter."""
+def _with_rid(batch: pa.RecordBatch, records: np.ndarray, src: Source) -> pa.RecordBatch:
+    n = len(records)
+    first = int(records[0])
+    if int(records[-1]) - first + 1 == n:
+        rid = record_ids(src, first, n)
+    else:
+        rid = pa.array(records.astype(np.int64) + (src.number << 32))
+    i = batch.schema.get_field_index("rid")
+    return batch.set_column(i, batch.schema.field(i), rid)
 
-    def __init__(self, src: Source, quarantine: Quarantine, known: dict[str, str]) -> None:
-        self.src = src
-        self.q = quarantine
-        self.known = known
+
+class _Tsv:
+    """TSV state: the header in force, the segments in flight, and the line and record counters."""
+
+    def __init__(self, src: Source, q: Quarantine, reader: ZeekReader) -> None:
+        self.src, self.q, self.reader = src, q, reader
+        self.known = KNOWN_TYPES[reader.log_path]
         self.header = ZeekHeader()
         self.seen_separator = False
+        self.failed = False  # an error is queued: read no further
+        self.line = 1  # number of the next line to sequence
         self.record = 0
+        self.items: deque[tuple[object, ...]] = deque()
+        self.inflight = 0
+        self.pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="netspot-zeek")
 
-    # -- TSV -------------------------------------------------------------------------------
-    def tsv_chunk(self, buf: bytes, first_line: int, newlines: int) -> Iterator[RawBlock]:
-        """Header lines in order; the data between them through :meth:`_tsv_segment`."""
-        pos, line, n = 0, first_line, len(buf)
-        while pos < n:
+    def feed(self, buf: bytes) -> Iterator[pa.RecordBatch]:
+        """Queue the header lines and segments of one chunk; emit what is ready."""
+        pos, n = 0, len(buf)
+        while pos < n and not self.failed:
             if buf[pos] == 0x23:  # '#': a header or #close line
                 end = buf.find(b"\n", pos)
                 end = n if end < 0 else end
                 raw = buf[pos:end].rstrip(b"\r")
-                self.header = parse_directive(raw, self.header, Location(self.src.name, line=line))
+                try:
+                    header = parse_directive(raw, self.header, Location(self.src.name))
+                except FormatError:
+                    self.items.append(("header", raw, self.header))
+                    self.failed = True
+                    break
+                self.header = header
                 self.seen_separator |= raw.startswith(b"#separator")
-                pos, line = end + 1, line + 1
+                self.items.append(("lines", 1))
+                pos = end + 1
                 continue
             nxt = buf.find(b"\n#", pos)
             stop = n if nxt < 0 else nxt + 1
             seg = buf[pos:stop]
-            nlines = newlines if pos == 0 and stop == n else seg.count(b"\n")
-            yield from self._tsv_segment(seg, line, nlines)
-            line += nlines + (0 if seg.endswith(b"\n") else 1)
+            if self.header.fields is None:
+                self.items.append(("nofields", seg, self.seen_separator))
+                self.failed = bool(seg.strip(b"\n"))
+            else:
+                fut = self.pool.submit(convert_segment, seg, self.header, self.reader, self.known, BATCH_ROWS)
+                self.items.append(("segment", fut, self.header))
+                self.inflight += 1
             pos = stop
+        while self.inflight > WORKERS:  # keep the workers busy, and memory bounded
+            yield from self._emit()
 
-    def _tsv_segment(self, seg: bytes, first_line: int, nlines: int) -> Iterator[RawBlock]:
-        """Data lines with no header line between them: pyarrow alone when they are clean.
+    def cut(self, cut: _Cut) -> None:
+        self.items.append(("cut", cut))
 
-        Clean means one row per line, every line with the header's field count (pyarrow
-        raises on any other), no blank line, no CR, valid UTF-8; anything else goes through
-        the line-exact path (:meth:`tsv`), which quarantines with line numbers.
-        """
-        h = self.header
-        # blank lines make pyarrow return fewer rows than lines: caught by the row count below
-        if h.fields is None or nlines > BATCH_ROWS or not seg.endswith(b"\n") or b"\r" in seg:
-            yield from self.tsv(Lines(seg, first_line))
-            return
-        # a line with the wrong field count makes pyarrow raise: then the line-exact path
-        table = self._read_tsv(seg, len(seg) + 1)
-        if table is None or table.num_rows != nlines:
-            yield from self.tsv(Lines(seg, first_line))
-            return
-        records = self.record + np.arange(nlines, dtype=np.int64)
-        self.record += nlines
-        lines_no = np.arange(first_line, first_line + nlines, dtype=np.int64)
-        yield self._tsv_result(table, lines_no, records, Raws(seg))
+    def lines(self, n: int) -> None:
+        self.items.append(("lines", n))
 
-    def _read_tsv(self, data: bytes, block: int) -> pa.Table | None:
-        """``data`` (whole lines) as string columns, or None when pyarrow will not take it.
+    def drain(self) -> Iterator[pa.RecordBatch]:
+        while self.items:
+            yield from self._emit()
 
-        One block per call (a chunk is at most CHUNK_BYTES): the columns come back in one piece,
-        and the machines netspot runs on share their cores; measured faster than 1 MiB blocks
-        parsed in parallel and then combined.
-        """
-        h = self.header
-        assert h.fields is not None
-        names = [f"f{i}" for i in range(len(h.fields))]
-        try:
-            return pacsv.read_csv(
-                io.BytesIO(data),
-                read_options=pacsv.ReadOptions(column_names=names, block_size=block, use_threads=False),
-                parse_options=pacsv.ParseOptions(delimiter=chr(h.separator[0]), quote_char=False, escape_char=False,
-                                                 double_quote=False),
-                convert_options=pacsv.ConvertOptions(
-                    column_types=dict.fromkeys(names, pa.string()), null_values=[h.unset_field],
-                    strings_can_be_null=True, quoted_strings_can_be_null=False),
-            )
-        except pa.ArrowInvalid:  # invalid UTF-8, a line longer than a block: take the slow path
-            return None
+    def close(self) -> None:
+        for item in self.items:
+            if item[0] == "segment":
+                item[1].cancel()  # type: ignore[attr-defined]
+        self.pool.shutdown(wait=True)
 
-    def _tsv_result(self, table: pa.Table, lines_no: np.ndarray, records: np.ndarray, raws: Raws) -> RawBlock:
-        h = self.header
-        assert h.fields is not None
-        cols = {f: one_chunk(table.column(i)) for i, f in enumerate(h.fields)}
-        types = dict(zip(h.fields, h.field_types(self.known), strict=True))
-        return RawBlock(cols, types, lines_no, records, raws, h.path, h, text=True)
+    def _emit(self) -> Iterator[pa.RecordBatch]:
+        """Sequence items up to and including the next segment."""
+        while self.items:
+            item = self.items.popleft()
+            kind = item[0]
+            if kind == "lines":
+                self.line += int(item[1])  # type: ignore[call-overload]
+            elif kind == "cut":
+                cut = item[1]
+                assert isinstance(cut, _Cut)
+                self.q.add(f"line {self.line}", cut.reason, cut.detail, cut.raw)
+                self.line += cut.lines
+            elif kind == "header":  # parse again where its line number is known: raises
+                parse_directive(item[1], item[2], Location(self.src.name, line=self.line))  # type: ignore[arg-type]
+            elif kind == "nofields":
+                self._no_fields(item[1], bool(item[2]))  # type: ignore[arg-type]
+            else:
+                self.inflight -= 1
+                fut, header = item[1], item[2]
+                assert isinstance(fut, Future) and isinstance(header, ZeekHeader)
+                yield from self._segment(fut.result(), header)
+                return
 
-    def tsv(self, lines: Lines) -> Iterator[RawBlock]:
-        arr, starts, ends = lines.arr, lines.starts, lines.ends
-        n = len(lines)
-        nonempty = starts < ends
-        first = np.zeros(n, dtype=np.uint8)
-        first[nonempty] = arr[starts[nonempty]]
-        comment = first == ord("#")
-        empty = ~nonempty
-        # runs of data lines between comment lines
-        cuts = np.flatnonzero(comment)
-        begin = 0
-        for c in [*cuts.tolist(), n]:
-            if c > begin:
-                yield from self._tsv_run(lines, begin, c, empty)
-            if c < n:
-                where = Location(self.src.name, line=int(lines.numbers[c]))
-                self.header = parse_directive(lines.raw(c).rstrip(b"\r"), self.header, where)
-                self.seen_separator |= lines.raw(c).startswith(b"#separator")
-            begin = c + 1
+    def _no_fields(self, seg: bytes, seen_separator: bool) -> None:
+        lines = seg.split(b"\n")
+        if seg.endswith(b"\n"):
+            lines.pop()
+        for k, line in enumerate(lines):
+            if line:
+                where = Location(self.src.name, line=self.line + k)
+                if seen_separator:
+                    raise TruncatedInputError("header ends before its #fields line", where)
+                raise FormatError("not a Zeek log: no '#separator'/'#fields' header and not JSON", where)
+        self.q.skip("empty line", len(lines))
+        self.line += len(lines)
 
-    def _tsv_run(self, lines: Lines, lo: int, hi: int, empty: np.ndarray) -> Iterator[RawBlock]:
-        idx = np.arange(lo, hi)
-        blank = empty[lo:hi]
-        if blank.any():
-            self.q.skip("empty line", int(blank.sum()))
-            idx = idx[~blank]
-        if len(idx) == 0:
-            return
-        h = self.header
-        if h.fields is None:
-            where = Location(self.src.name, line=int(lines.numbers[idx[0]]))
-            if self.seen_separator:
-                raise TruncatedInputError("header ends before its #fields line", where)
-            raise FormatError("not a Zeek log: no '#separator'/'#fields' header and not JSON", where)
-        records = self.record + np.arange(len(idx), dtype=np.int64)
-        self.record += len(idx)
-        counts = lines.field_counts(h.separator[0], idx)
-        want = len(h.fields)
-        bad = counts != want
-        if bad.any():
-            for k in np.flatnonzero(bad).tolist():
-                i = int(idx[k])
-                last = i == len(lines) - 1 and lines.ends[i] == len(lines.buf) and counts[k] < want
-                reason = QuarantineReason.TRUNCATED if last else QuarantineReason.FIELD_COUNT
-                self.q.add(f"line {lines.numbers[i]}", reason,
-                           f"expected {want} fields, got {counts[k]}", lines.raw(i))
-            idx, records = idx[~bad], records[~bad]
-        for s in range(0, len(idx), BATCH_ROWS):
-            yield self._tsv_block(lines, idx[s: s + BATCH_ROWS], records[s: s + BATCH_ROWS])
-
-    def _tsv_block(self, lines: Lines, idx: np.ndarray, records: np.ndarray) -> RawBlock:
-        lo, hi = int(idx[0]), int(idx[-1])
-        if hi - lo + 1 == len(idx):
-            data = lines.buf[lines.starts[lo]: lines.ends[hi]] + b"\n"
-        else:
-            data = b"\n".join(lines.raw(int(i)) for i in idx) + b"\n"
-        table = None if b"\r" in data else self._read_tsv(data, len(data) + 1)
-        raws = lines.raws(idx)
-        lines_no = lines.numbers[idx]
-        if table is None or table.num_rows != len(idx):
-            return self._tsv_slow(raws, lines_no, records)
-        return self._tsv_result(table, lines_no, records, raws)
-
-    def _tsv_slow(self, raws: Raws, lines_no: np.ndarray, records: np.ndarray) -> RawBlock:
-        """Line by line, for a block pyarrow would not take (invalid UTF-8, stray CR)."""
-        h = self.header
-        assert h.fields is not None
-        sep = h.separator.decode("latin-1")
-        rows: list[list[str | None]] = []
-        keep: list[int] = []
-        for k in range(len(raws)):
-            raw = raws[k]
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                self.q.add(f"line {lines_no[k]}", QuarantineReason.MALFORMED,
-                           f"expected UTF-8 text, got byte {raw[exc.start]:#04x} at {exc.start}", raw)
-                continue
-            rows.append([None if v == h.unset_field else v for v in text.split(sep)])
-            keep.append(k)
-        cols = {f: pa.array([r[i] for r in rows], pa.string()) for i, f in enumerate(h.fields)}
-        types = dict(zip(h.fields, h.field_types(self.known), strict=True))
-        sel = np.asarray(keep, dtype=np.int64)
-        return RawBlock(cols, types, lines_no[sel], records[sel], raws.take(sel), h.path, h, text=True)
-
-    # -- JSON ------------------------------------------------------------------------------
-    def json(self, lines: Lines) -> Iterator[RawBlock]:
-        nonempty = np.flatnonzero(lines.starts < lines.ends)
-        blank = len(lines) - len(nonempty)
-        if blank:
-            self.q.skip("empty line", blank)
-        for s in range(0, len(nonempty), BATCH_ROWS):
-            idx = nonempty[s: s + BATCH_ROWS]
-            records = self.record + np.arange(len(idx), dtype=np.int64)
-            self.record += len(idx)
-            yield json_block(lines, idx, records, self.q, self.known)
+    def _segment(self, seg: Segment, header: ZeekHeader) -> Iterator[pa.RecordBatch]:
+        log = self.reader.log_path
+        if seg.first_row >= 0 and header.path is not None and header.path != log:
+            raise FormatError(f"expected a {log} log, the header says #path {header.path}",
+                              Location(self.src.name, line=self.line + seg.first_row))
+        for e in seg.events:
+            self.q.add(f"line {self.line + e.rel}", e.reason, e.detail, e.raw)
+        if seg.blank:
+            self.q.skip("empty line", seg.blank)
+        if seg.other:
+            self.q.skip("rows of another Zeek log (_path)", seg.other)
+        for part in seg.parts:
+            if part.batch.num_rows:
+                yield _with_rid(part.batch, part.records + self.record, self.src)
+        self.line += seg.nlines
+        self.record += seg.nrecords
 
 
+def _json(lines: Lines, record: int, src: Source, q: Quarantine, reader: ZeekReader) -> Iterator[pa.RecordBatch]:
+    """JSON lines: pyarrow's JSON reader per block, typed and mapped in this thread."""
+    nonempty = np.flatnonzero(lines.starts < lines.ends)
+    if len(lines) - len(nonempty):
+        q.skip("empty line", len(lines) - len(nonempty))
+    for s in range(0, len(nonempty), BATCH_ROWS):
+        idx = nonempty[s: s + BATCH_ROWS]
+        records = record + s + np.arange(len(idx), dtype=np.int64)
+        block = json_block(lines, idx, records, q, KNOWN_TYPES[reader.log_path])
+        block, other = reader.own_rows(block)
+        if other:
+            q.skip("rows of another Zeek log (_path)", other)
+        if block.num_rows == 0:
+            continue
+        tb = type_block(block, reader.typed)
+        batch, keep = reader.finish(tb)
+        tb.flush(q)
+        if batch.num_rows:
+            yield _with_rid(batch, block.records[keep], src)
 
-def iter_blocks(src: Source, quarantine: Quarantine, known: dict[str, str]) -> Iterator[RawBlock]:
-    """Stream ``src`` (TSV or JSON Zeek log, any compression Source.open handles) as raw blocks.
+
+def iter_batches(src: Source, quarantine: Quarantine, reader: ZeekReader) -> Iterator[pa.RecordBatch]:
+    """Stream ``src`` (TSV or JSON Zeek log, any compression Source.open handles) as ``reader``'s batches.
 
     Raises :class:`FormatError` when the file is neither, :class:`TruncatedInputError` when it
     ends inside its header.
     """
-    parser = _Parser(src, quarantine, known)
     mode: str | None = None
-    for chunk, first_line, newlines in _chunks(src, quarantine):
-        if mode is None:
-            lead = chunk.lstrip(b" \t\r\n")
-            if not lead:
+    tsv = _Tsv(src, quarantine, reader)
+    line, record = 1, 0  # JSON counters
+    try:
+        for chunk in _chunks(src):
+            if isinstance(chunk, _Cut):
+                if mode == "json":
+                    quarantine.add(f"line {line}", chunk.reason, chunk.detail, chunk.raw)
+                    line += chunk.lines
+                else:
+                    tsv.cut(chunk)
                 continue
-            mode = "json" if lead[:1] == b"{" else "tsv"
-            if mode == "tsv" and lead[:1] != b"#":
-                raise FormatError("not a Zeek log: expected a '#separator' header or JSON objects",
-                                  Location(src.name, line=first_line))
-        if mode == "json":
-            yield from parser.json(Lines(chunk, first_line))
-        else:
-            yield from parser.tsv_chunk(chunk, first_line, newlines)
-    if mode == "tsv" and parser.header.fields is None and parser.record == 0 and parser.seen_separator:
+            if mode is None:
+                lead = chunk.lstrip(b" \t\r\n")
+                if not lead:
+                    tsv.lines(chunk.count(b"\n"))
+                    line += chunk.count(b"\n")
+                    continue
+                mode = "json" if lead[:1] == b"{" else "tsv"
+                if mode == "tsv" and lead[:1] != b"#":
+                    raise FormatError("not a Zeek log: expected a '#separator' header or JSON objects",
+                                      Location(src.name, line=line))
+            if mode == "json":
+                lines = Lines(chunk, line)
+                yield from _json(lines, record, src, quarantine, reader)
+                record += int((lines.starts < lines.ends).sum())
+                line += len(lines)
+            else:
+                yield from tsv.feed(chunk)
+                if tsv.failed:
+                    break
+        yield from tsv.drain()
+    finally:
+        tsv.close()
+    header = tsv.header
+    if mode == "tsv" and header.fields is None and tsv.record == 0 and tsv.seen_separator:
         raise TruncatedInputError("file ends inside its header (no #fields line)", Location(src.name))
     if mode is None:
         raise FormatError("file is empty", Location(src.name))
-    if mode == "tsv" and not parser.seen_separator and parser.header.fields is None:
+    if mode == "tsv" and not tsv.seen_separator and header.fields is None:
         raise FormatError("not a Zeek log: '#' comments but no '#separator' header", Location(src.name))

@@ -38,6 +38,11 @@ class Raws:
     def __len__(self) -> int:
         return len(self._offsets()[0])
 
+    @property
+    def ends(self) -> np.ndarray:
+        """Where each row's bytes end (int64)."""
+        return self._offsets()[1]
+
     def __getitem__(self, i: int) -> bytes:
         starts, ends = self._offsets()
         return self.buf[starts[i]: ends[i]]

@@ -10,12 +10,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from netspot.errors import FormatError, Location
 from netspot.ingest._extra import extra_map
-from netspot.ingest._zeek import iter_blocks
-from netspot.ingest._zeek_header import KNOWN_TYPES, sniff_zeek
-from netspot.ingest._zeek_types import TypedBlock, text_column, type_block
-from netspot.ingest.base import Reader, Source, record_ids
+from netspot.ingest._zeek import iter_batches
+from netspot.ingest._zeek_block import RawBlock
+from netspot.ingest._zeek_header import sniff_zeek
+from netspot.ingest._zeek_types import TypedBlock, text_column
+from netspot.ingest.base import Reader, Source
 from netspot.ingest.quarantine import Quarantine, QuarantineReason
 from netspot.schema import TIMESTAMP, conform
 
@@ -78,40 +78,46 @@ class ZeekReader(Reader):
                 tb.fail(rows, name, str(target), col, QuarantineReason.BAD_VALUE)
                 cols[name] = pc.if_else(pa.array(np.isin(np.arange(len(col)), rows)), pa.scalar(None, col.type), col)
 
-    def read(self, src: Source, quarantine: Quarantine) -> Iterator[pa.RecordBatch]:
-        for block in iter_blocks(src, quarantine, KNOWN_TYPES[self.log_path]):
-            if block.num_rows == 0:  # every line of it quarantined
-                continue
-            if block.path is not None and block.path != self.log_path:
-                raise FormatError(f"expected a {self.log_path} log, the header says #path {block.path}",
-                                  Location(src.name, line=int(block.lines[0])))
-            if "_path" in block.columns:  # one JSON stream for every log (json-streaming-logs)
-                mine = pc.fill_null(pc.equal(block.columns["_path"].cast(pa.string()), self.log_path), True)
-                rows = np.flatnonzero(mine.to_numpy(zero_copy_only=False))
-                if len(rows) < block.num_rows:
-                    quarantine.skip("rows of another Zeek log (_path)", block.num_rows - len(rows))
-                    block = block.take(rows)
-            n = block.num_rows
-            if n == 0:
-                continue
-            tb = type_block(block, self.typed)
-            ts = tb.values.get("ts")
-            unset = np.ones(n, dtype=bool) if ts is None else ts.is_null().to_numpy(zero_copy_only=False)
+    def own_rows(self, block: RawBlock) -> tuple[RawBlock, int]:
+        """The rows of ``block`` that belong to this log (one JSON stream may hold every log: ``_path``).
+
+        Returns the block and how many rows of other logs were left out.
+        """
+        if "_path" not in block.columns:
+            return block, 0
+        mine = pc.fill_null(pc.equal(block.columns["_path"].cast(pa.string()), self.log_path), True)
+        rows = np.flatnonzero(mine.to_numpy(zero_copy_only=False))
+        if len(rows) == block.num_rows:
+            return block, 0
+        return block.take(rows), block.num_rows - len(rows)
+
+    def finish(self, tb: TypedBlock, extra: pa.Array | None = None) -> tuple[pa.RecordBatch, np.ndarray]:
+        """The batch of a typed block (``rid`` left null) and the indices of the rows kept.
+
+        Rows without a time, and rows whose integers do not fit the schema, join the failed
+        rows of ``tb`` (their reasons in ``tb.why``). ``extra`` is the ``extra`` column when
+        the caller built it already (from TSV spans); otherwise it is made from the text.
+        """
+        block = tb.block
+        n = block.num_rows
+        ts = tb.values.get("ts")
+        unset = np.ones(n, dtype=bool) if ts is None else ts.is_null().to_numpy(zero_copy_only=False)
+        if unset.any():
             for i in np.flatnonzero(unset & ~tb.bad).tolist():
                 tb.why[i] = (QuarantineReason.BAD_TIMESTAMP, "column ts: expected time, got no value")
             tb.bad |= unset
-            cols = self.map(Columns(tb.values, n))
-            self._narrow(cols, tb)
-            tb.flush(quarantine)
+        cols = self.map(Columns(tb.values, n))
+        self._narrow(cols, tb)
+        if extra is None:
             skip = set(self.typed) - self.also_extra
-            cols["extra"] = extra_map({k: text_column(tb, k) for k in block.columns if k not in skip}, n)
-            cols["source"] = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)),
-                                                            pa.array([self.format]))
-            first = int(block.records[0])
-            span = int(block.records[-1]) - first + 1
-            cols["rid"] = record_ids(src, first, span).take(pa.array(block.records - first))
-            batch = conform(cols, self.schema, n)
-            if tb.bad.any():
-                batch = batch.filter(pa.array(~tb.bad))
-            if batch.num_rows:
-                yield batch
+            extra = extra_map({k: text_column(tb, k) for k in block.columns if k not in skip}, n)
+        cols["extra"] = extra
+        cols["source"] = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)),
+                                                        pa.array([self.format]))
+        batch = conform(cols, self.schema, n)
+        if not tb.bad.any():
+            return batch, np.arange(n, dtype=np.int64)
+        return batch.filter(pa.array(~tb.bad)), np.flatnonzero(~tb.bad)
+
+    def read(self, src: Source, quarantine: Quarantine) -> Iterator[pa.RecordBatch]:
+        yield from iter_batches(src, quarantine, self)

@@ -23,7 +23,7 @@ from netspot.ingest._zeek_block import RawBlock
 from netspot.ingest.quarantine import Quarantine, QuarantineReason
 from netspot.schema import TIMESTAMP
 
-__all__ = ["TypedBlock", "text_column", "type_block"]
+__all__ = ["MAX_EPOCH_S", "MAX_INTERVAL_S", "TypedBlock", "decode_escapes", "text_column", "to_list", "type_block"]
 
 _INTS = {"count": (0, None), "int": (None, None), "port": (0, 65535)}
 _FLOATS = {"interval", "double"}
@@ -76,7 +76,8 @@ def _in_data(a: pa.Array, needle: bytes) -> bool:
     return data is not None and re.search(re.escape(needle), memoryview(data)) is not None
 
 
-def _decode_escapes(a: pa.Array) -> pa.Array:
+def decode_escapes(a: pa.Array) -> pa.Array:
+    """``\\xNN`` escapes decoded in the values that hold one (a scan of the data buffer first)."""
     if not _in_data(a, b"\\x"):
         return a
     mask = pc.fill_null(pc.match_substring(a, "\\x"), False)
@@ -237,7 +238,8 @@ def _to_bool(tb: TypedBlock, name: str, a: pa.Array) -> pa.Array:
     return _null_rows(true, bad)
 
 
-def _to_list(tb: TypedBlock, name: str, ztype: str, a: pa.Array) -> pa.Array:
+def to_list(tb: TypedBlock, name: str, ztype: str, a: pa.Array) -> pa.Array:
+    """A set or vector column as list<string>; rows with a bad number in a numeric list fail."""
     h = tb.block.header
     if tb.block.text and pa.types.is_string(a.type):
         is_empty = pc.equal(a, h.empty_field)
@@ -246,7 +248,7 @@ def _to_list(tb: TypedBlock, name: str, ztype: str, a: pa.Array) -> pa.Array:
         lists = pc.if_else(is_empty, _NO_ITEMS, lists)
     else:
         lists = _as_list(a)
-    values = _decode_escapes(lists.values) if len(lists.values) else lists.values
+    values = decode_escapes(lists.values) if len(lists.values) else lists.values
     lists = pa.ListArray.from_arrays(lists.offsets, values, mask=lists.is_null())
     inner = ztype[ztype.find("[") + 1: -1]
     if inner in _FLOATS or inner in _INTS or inner == "time":
@@ -269,7 +271,7 @@ def _to_string(tb: TypedBlock, name: str, ztype: str, a: pa.Array) -> pa.Array:
     h = tb.block.header
     if tb.block.text and _in_data(s, h.empty_field.encode()):
         s = pc.if_else(pc.fill_null(pc.equal(s, h.empty_field), False), _EMPTY, s)
-    s = _decode_escapes(s)
+    s = decode_escapes(s)
     if ztype == "addr":
         bad = invalid_addrs(s)
         if len(bad):
@@ -308,7 +310,7 @@ def type_block(block: RawBlock, wanted: dict[str, str]) -> TypedBlock:
         elif ztype == "bool":
             v = _to_bool(tb, name, a)
         elif ztype.startswith(("set[", "vector[", "table[")):
-            v = _to_list(tb, name, ztype, a)
+            v = to_list(tb, name, ztype, a)
         else:
             v = _to_string(tb, name, ztype, a)
         tb.values[name] = v
@@ -328,4 +330,4 @@ def text_column(tb: TypedBlock, name: str) -> pa.Array:
         s = pc.if_else(pc.fill_null(pc.equal(a, block.header.empty_field), False), _EMPTY, a)
     else:
         s = _strings(a)
-    return _decode_escapes(s)
+    return decode_escapes(s)
