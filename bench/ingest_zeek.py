@@ -12,9 +12,14 @@ in its own process, so that its peak RSS is its own. References, in the same run
 * ``csv`` module: Python's csv.reader over the same file, converting the typed columns (what a plain
   Python ingest does; it writes no Parquet);
 * DuckDB ``read_csv`` -> Parquet (a vectorised, multi-threaded C++ reader), untyped extras kept;
+* end to end, ``netspot --store S ingest --json conn.log`` in a subprocess (start-up, sniffing, store);
 * for JSON lines, Python's ``json.loads`` per line.
 
-Prints a markdown table: case, records, netspot seconds, records/s, reference seconds, ratio, peak RSS MiB.
+The netspot cases are the reader alone (batches dropped), the reader through
+``Store(root).writer(DataKind.FLOW, 1)`` (written and committed, as ``netspot ingest`` does),
+and the CLI. Prints a markdown table: case, records, netspot seconds, records/s, netspot CPU
+µs/row (process time: the machine is shared, wall time is noisy), reference seconds, ratio,
+peak RSS MiB.
 """
 
 from __future__ import annotations
@@ -95,20 +100,21 @@ def synthesise(path: Path, rows: int, seed: int = 7) -> None:
 # -- the measured jobs (each runs in a child process: python bench/ingest_zeek.py --job NAME ARGS) ----------------
 
 def job_netspot(src: str, out: str) -> int:
-    import pyarrow.parquet as pq
+    """The reader into the store, as ``netspot ingest`` writes it: hourly Parquet, committed."""
+    import shutil
 
     from netspot.ingest.base import Source
     from netspot.ingest.flow.zeek_conn import ZeekConnReader
     from netspot.ingest.quarantine import Quarantine
-    from netspot.store.dataset import _parquet_options  # the store's writer settings
+    from netspot.store.dataset import Store
 
+    shutil.rmtree(out, ignore_errors=True)
     reader = ZeekConnReader()
     q = Quarantine(src, reader.format)
-    n = 0
-    with pq.ParquetWriter(out, reader.schema, **_parquet_options(reader.schema)) as w:
-        for batch in reader.read(Source(Path(src)), q):
-            w.write_batch(batch)
-            n += batch.num_rows
+    writer = Store(Path(out)).writer(reader.kind, 1)
+    for batch in reader.read(Source(Path(src), 1), q):
+        writer.write(batch)
+    n = writer.commit()
     assert q.total == 0, q.counts
     return n
 
@@ -144,7 +150,11 @@ def job_csv(src: str, out: str) -> int:
 
 
 def job_duckdb(src: str, out: str) -> int:
+    import shutil
+
     import duckdb
+
+    shutil.rmtree(out, ignore_errors=True)
 
     con = duckdb.connect()
     con.execute("SET threads = 2")
@@ -193,14 +203,39 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(job: str, src: Path, out: Path) -> tuple[int, float, float]:
-    """(records, seconds, peak RSS MiB) of one job in a fresh process."""
+def run(job: str, src: Path, out: Path) -> tuple[int, float, float, float]:
+    """(records, seconds, CPU seconds, peak RSS MiB) of one job in a fresh process."""
     done = subprocess.run([sys.executable, __file__, "--job", job, str(src), str(out)], capture_output=True,
                           check=False)
     if done.returncode:
         raise SystemExit(f"job {job} failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
-    records, seconds, rss = done.stdout.decode().split()
-    return int(records), float(seconds), float(rss)
+    records, seconds, cpu, rss = done.stdout.decode().split()
+    return int(records), float(seconds), float(cpu), float(rss)
+
+
+#: The netspot CLI, printing its own peak RSS on exit.
+_CLI = ("import atexit, resource, sys\n"
+        "atexit.register(lambda: print('maxrss', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,\n"
+        "                              file=sys.stderr))\n"
+        "from netspot.cli.main import main\nsys.argv[0] = 'netspot'\nmain()\n")
+
+
+def run_cli(src: Path, store: Path) -> tuple[int, float, float, float]:
+    """``netspot --store STORE ingest --json SRC`` end to end (interpreter start and imports included)."""
+    import resource
+    import shutil
+
+    shutil.rmtree(store, ignore_errors=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _CLI, "--store", str(store), "ingest", "--json", str(src)],
+                          capture_output=True, text=True, check=True)
+    secs = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    stored = sum(json.loads(line).get("stored", 0) for line in done.stdout.splitlines() if line.startswith("{"))
+    rss = [int(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("maxrss ")]
+    return stored, secs, cpu, (rss[-1] / 1024 if rss else float("nan"))
 
 
 def main() -> None:
@@ -213,9 +248,9 @@ def main() -> None:
     if args.job:
         name, src, out = args.job
         _prepare(name)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         n = JOBS[name](src, out)
-        print(n, time.perf_counter() - t0, _peak_rss_mib())
+        print(n, time.perf_counter() - t0, time.process_time() - c0, _peak_rss_mib())
         return
     args.work.mkdir(parents=True, exist_ok=True)
     tsv = args.work / f"conn-{args.rows}.log"
@@ -234,22 +269,30 @@ def main() -> None:
             f"columns={{{VARCHAR_COLUMNS}}})) "
             f"TO '{js}' (FORMAT json)")
     cases = [
-        (f"conn.log TSV, {tsv.stat().st_size >> 20} MiB -> Parquet vs csv module (parse + typed columns)",
-         tsv, "netspot", "csv"),
-        ("conn.log TSV -> Parquet vs DuckDB read_csv -> Parquet (untyped)", tsv, "netspot", "duckdb"),
-        ("conn.log TSV -> Arrow batches only (no Parquet) vs csv module", tsv, "netspot_read", "csv"),
-        (f"conn JSON lines, {js.stat().st_size >> 20} MiB -> Parquet vs json.loads per line", js, "netspot_json",
+        (f"conn.log TSV, {tsv.stat().st_size >> 20} MiB -> Arrow batches only (reader) vs csv module (parse + typed)",
+         tsv, "netspot_read", "csv"),
+        ("conn.log TSV -> store (reader + Store writer, committed) vs DuckDB read_csv -> Parquet (untyped)", tsv,
+         "netspot", "duckdb"),
+        ("`netspot ingest` conn.log TSV, end to end (CLI subprocess) vs DuckDB read_csv -> Parquet", tsv, "cli",
+         "duckdb"),
+        (f"conn JSON lines, {js.stat().st_size >> 20} MiB -> store vs json.loads per line", js, "netspot_json",
          "json"),
     ]
-    print("| case | records | netspot s | records/s | reference s | ratio (ref/netspot) "
+    print("| case | records | netspot s | records/s | netspot CPU us/row | reference s | ratio (ref/netspot) "
           "| peak RSS MiB (netspot / ref) |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    refs: dict[tuple[str, Path], tuple[int, float, float, float]] = {}
     for label, src, mine, ref in cases:
-        n, secs, rss = run(mine, src, args.work / "out.parquet")
-        rn, rsecs, rrss = run(ref, src, args.work / "ref.parquet")
+        if mine == "cli":
+            n, secs, cpu, rss = run_cli(src, args.work / "cli-store")
+        else:
+            n, secs, cpu, rss = run(mine, src, args.work / "out")
+        if (ref, src) not in refs:
+            refs[ref, src] = run(ref, src, args.work / "ref.parquet")
+        rn, rsecs, _, rrss = refs[ref, src]
         assert rn == n, (label, n, rn)
-        print(f"| {label} | {n:,} | {secs:.2f} | {n / secs:,.0f} | {rsecs:.2f} | {rsecs / secs:.1f}x | "
-              f"{rss:.0f} / {rrss:.0f} |", flush=True)
+        print(f"| {label} | {n:,} | {secs:.2f} | {n / secs:,.0f} | {cpu / n * 1e6:.2f} | {rsecs:.2f} | "
+              f"{rsecs / secs:.1f}x | {rss:.0f} / {rrss:.0f} |", flush=True)
 
 
 if __name__ == "__main__":
