@@ -32,7 +32,7 @@ from netspot.schema import DataKind
 __all__ = ["COMPRESSIONS", "HourWriter", "Store", "partition_dir"]
 
 _MS_PER_HOUR = 3_600_000
-#: Rows buffered per hour before a row group is written.
+#: Rows buffered (over all open hours) before row groups are written.
 ROW_GROUP_ROWS = 262_144
 #: Up to this many hour changes in a batch, it is sliced in place; past it, rows are sorted by hour first.
 _MAX_RUNS = 64
@@ -98,8 +98,8 @@ class HourWriter:
     the caller reads the next batch (Parquet encoding releases the GIL), so reading and
     writing use both cores. ``commit()`` waits for the thread, renames every file into place
     and returns the rows stored; ``abort()`` removes them. Memory stays bounded: at most
-    :data:`QUEUED_BATCHES` batches wait, at most :data:`MAX_OPEN_FILES` hours are open, each
-    buffering at most one row group.
+    :data:`QUEUED_BATCHES` batches wait and at most :data:`ROW_GROUP_ROWS` rows are buffered over
+    at most :data:`MAX_OPEN_FILES` open hours.
     """
 
     def __init__(self, root: Path, kind: DataKind, number: int, time_column: str = "ts",
@@ -114,6 +114,7 @@ class HourWriter:
         self._closed: list[_OpenFile] = []
         self._seq: dict[int, int] = {}
         self.rows = 0
+        self._buffered_rows = 0
         self._queue: queue.Queue[pa.RecordBatch | None] = queue.Queue(QUEUED_BATCHES)
         self._failure: BaseException | None = None
         self._thread: threading.Thread | None = None
@@ -174,6 +175,7 @@ class HourWriter:
         if f is None:
             if len(self._open) >= MAX_OPEN_FILES:
                 _, oldest = self._open.popitem(last=False)
+                self._buffered_rows -= sum(b.num_rows for b in oldest.buffered)
                 oldest.flush()
                 oldest.writer.close()
                 self._closed.append(oldest)
@@ -186,8 +188,13 @@ class HourWriter:
             self._open.move_to_end(hour)
         f.buffered.append(batch)
         f.rows += batch.num_rows
-        if sum(b.num_rows for b in f.buffered) >= ROW_GROUP_ROWS:
-            f.flush()
+        self._buffered_rows += batch.num_rows
+        if self._buffered_rows >= ROW_GROUP_ROWS:
+            # One budget for all open hours: time-ordered input keeps one or two hours open, so row groups stay
+            # full; input that jumps between many hours gets smaller row groups instead of unbounded memory.
+            for g in self._open.values():
+                g.flush()
+            self._buffered_rows = 0
 
     def _all(self) -> list[_OpenFile]:
         return [*self._closed, *self._open.values()]

@@ -104,3 +104,17 @@ def test_every_compression_reads_back_the_same_rows(tmp_path: Path, compression:
     assert pq.ParquetFile(path).metadata.row_group(0).column(0).compression.lower().startswith(
         {"lz4": "lz4", "zstd": "zstd", "snappy": "snappy", "none": "uncompressed"}[compression])
     assert pq.read_table(path).column("sip").to_pylist() == ["2001:db8::1"] * 2
+
+
+def test_buffering_is_bounded_over_all_open_hours(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import netspot.store.dataset as dataset
+
+    monkeypatch.setattr(dataset, "ROW_GROUP_ROWS", 100)
+    store = Store(tmp_path)
+    w = store.writer(DataKind.FLOW, 1)
+    for _ in range(6):  # 6 x 40 rows spread over 4 hours: no hour alone reaches 100 rows
+        w.write(flows([f"2024-08-16T{9 + k % 4:02d}:00:00" for k in range(40)]))
+    assert w.commit() == 240
+    groups = [pq.ParquetFile(p).metadata.num_row_groups for p in store.files(DataKind.FLOW)]
+    assert len(groups) == 4
+    assert min(groups) >= 2  # row groups were written before the end: nothing waited for commit
