@@ -153,14 +153,15 @@ def scan_rows(
 
     ``kinds[c]`` is TEXT (0: only the markers), or the kind of a checked column, whose value
     goes to row ``slots[c]`` of ``f64`` (times and floats) or ``i64`` (integers, bools as 0/1).
-    Returns ``state`` (columns, n: 0 unset, 1 a value, 2 the empty marker), ``f64`` (nfloat,
+    Returns ``state`` (n, columns: 0 unset, 1 a value, 2 the empty marker; row-major, as the
+    kernel walks the fields), ``f64`` (nfloat,
     n), ``i64`` (nint, n), ``inexact`` (nfloat, n: a float to parse again) and ``odd`` (n: a
     value the kernel does not accept, for the general typing to judge). Values of unset or
     odd fields are 0.
     """
     n = len(rows)
     m = len(kinds)
-    state = np.empty((m, n), np.uint8)
+    state = np.empty((n, m), np.uint8)
     f64 = np.empty((nfloat, n), np.float64)
     i64 = np.empty((nint, n), np.int64)
     inexact = np.empty((nfloat, n), np.bool_)
@@ -176,7 +177,7 @@ def scan_rows(
                 a = min(ends[i, c - 1] + 1, b)
             k = kinds[c]
             if b > a and data[a] == u0 and _is(data, a, b, unset):
-                state[c, r] = 0
+                state[r, c] = 0
                 if k == TIME or k == FLOAT:  # noqa: SIM109 (numba)
                     f64[slots[c], r] = 0.0
                     inexact[slots[c], r] = False
@@ -184,7 +185,7 @@ def scan_rows(
                     i64[slots[c], r] = 0
                 continue
             if k == TEXT:
-                state[c, r] = 2 if b > a and data[a] == e0 and _is(data, a, b, empty) else 1
+                state[r, c] = 2 if b > a and data[a] == e0 and _is(data, a, b, empty) else 1
                 continue
             j = slots[c]
             ok = True
@@ -203,12 +204,12 @@ def scan_rows(
             if not ok:
                 odd[r] = True
                 for c2 in range(c, m):  # the rest of an odd row is not read: defined values all the same
-                    state[c2, r] = 0
+                    state[r, c2] = 0
                     if kinds[c2] == TIME or kinds[c2] == FLOAT:
                         f64[slots[c2], r] = 0.0
                         inexact[slots[c2], r] = False
                     elif kinds[c2] != TEXT and kinds[c2] != ADDR:
                         i64[slots[c2], r] = 0
                 break
-            state[c, r] = 1
+            state[r, c] = 1
     return state, f64, i64, inexact, odd

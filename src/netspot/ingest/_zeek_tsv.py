@@ -24,8 +24,8 @@ import numpy as np
 import pyarrow as pa
 
 from netspot.ingest._delimited import Tokens, gather, tokenize
-from netspot.ingest._extra import span_map
 from netspot.ingest._zeek_block import RawBlock, Raws
+from netspot.ingest._zeek_gather import extra_column, text_columns
 from netspot.ingest._zeek_header import ZeekHeader
 from netspot.ingest._zeek_spans import ADDR, BOOL, FLOAT, INT, TEXT, TIME, scan_rows
 from netspot.ingest._zeek_types import (
@@ -177,7 +177,7 @@ def _convert(tok: Tokens, rows: np.ndarray, records: np.ndarray, raws: Raws, hea
     if parsed is not None and not odd.all():
         if odd.any():
             good = np.flatnonzero(~odd)
-            rows_good, values = rows[good], tuple(p[..., good] for p in parsed[:3])
+            rows_good, values = rows[good], (parsed[0][good], parsed[1][:, good], parsed[2][:, good])
         else:
             rows_good, values = rows, parsed[:3]
         parts.append(_fast(tok, rows_good, records, raws, header, plan, reader, out, values))
@@ -198,7 +198,7 @@ def _reparse(tok: Tokens, rows: np.ndarray, plan: _Plan, parsed: tuple[np.ndarra
     for col, kind in enumerate(plan.kinds.tolist()):
         j = int(plan.slots[col])
         ztype = plan.wanted[plan.fields[col]]
-        valid = state[col] == 1
+        valid = state[:, col] == 1
         if kind in (TIME, FLOAT):
             redo = np.flatnonzero(inexact[j] & valid & ~odd)
             if len(redo):
@@ -214,20 +214,6 @@ def _reparse(tok: Tokens, rows: np.ndarray, plan: _Plan, parsed: tuple[np.ndarra
                 odd |= valid & (i64[j] > hi)
 
 
-def _spans(tok: Tokens, col: int, rows: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(starts, ends) of a column's values; the empty marker as an empty span."""
-    starts, ends = tok.span(col, rows)
-    return starts, np.where(state == 2, starts, ends)
-
-
-def _strings(data: np.ndarray, valid: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
-    a = gather(data, starts, ends)
-    if valid.all():
-        return a
-    bits = pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pa.Array.from_buffers(pa.string(), len(a), [bits, *a.buffers()[1:]])
-
-
 def _fast(tok: Tokens, rows: np.ndarray, records: np.ndarray, raws: Raws, header: ZeekHeader, plan: _Plan,
           reader: ZeekReader, out: Segment, parsed: tuple[np.ndarray, ...]) -> Part:
     state, f64, i64 = parsed
@@ -235,13 +221,14 @@ def _fast(tok: Tokens, rows: np.ndarray, records: np.ndarray, raws: Raws, header
     escapes = b"\\" in raws.buf  # rare: then the text columns are searched for \xNN
     block = RawBlock({}, plan.types, rows, records[rows], raws.take(rows), header.path, header, text=True)
     tb = TypedBlock(block)
+    texts: list[tuple[str, str, int]] = []
     for name in reader.typed:
         if name not in plan.wanted:
             continue
         col = header.fields.index(name)
         ztype = plan.wanted[name]
         kind, j = plan.kinds[col], plan.slots[col]
-        mask = state[col] == 0
+        mask = state[:, col] == 0
         if kind == TIME:
             us = np.round(np.where(mask, 0.0, f64[j]) * 1e6).astype(np.int64)
             tb.values[name] = pa.array(us // 1000, pa.int64(), mask=mask).cast(TIMESTAMP)
@@ -251,19 +238,19 @@ def _fast(tok: Tokens, rows: np.ndarray, records: np.ndarray, raws: Raws, header
             tb.values[name] = pa.array(i64[j], pa.int64(), mask=mask)
         elif kind == BOOL:
             tb.values[name] = pa.array(i64[j].astype(np.bool_), pa.bool_(), mask=mask)
-        elif ztype.startswith(("set[", "vector[", "table[")):  # the list code reads the empty marker itself
-            tb.values[name] = to_list(tb, name, ztype, _strings(tok.data, ~mask, *tok.span(col, rows)))
         else:
-            s = _strings(tok.data, ~mask, *_spans(tok, col, rows, state[col]))
-            tb.values[name] = decode_escapes(s) if escapes and kind != ADDR else s
-    k, n = len(plan.xcols), len(rows)
-    valid = np.empty((k, n), np.bool_)
-    starts = np.empty((k, n), np.int32)
-    ends = np.empty((k, n), np.int32)
-    for x, col in enumerate(plan.xcols.tolist()):
-        valid[x] = state[col] != 0
-        starts[x], ends[x] = _spans(tok, col, rows, state[col])
-    extra = span_map(plan.xnames, valid, starts, ends, tok.data)
+            texts.append((name, ztype, col))
+    if texts:
+        lists = np.array([z.startswith(("set[", "vector[", "table[")) for _, z, _ in texts], np.bool_)
+        cols = np.array([c for _, _, c in texts], np.int64)
+        arrays = text_columns(tok.data, tok.ends, tok.line_start, rows, cols, ~lists, state)
+        for (name, ztype, col), s, is_list in zip(texts, arrays, lists.tolist(), strict=True):
+            if is_list:  # the list code reads the empty marker itself
+                tb.values[name] = to_list(tb, name, ztype, s)
+            else:
+                tb.values[name] = decode_escapes(s) if escapes and plan.kinds[col] != ADDR else s
+    tb.values = {name: tb.values[name] for name in reader.typed if name in tb.values}  # the reader's order
+    extra = extra_column(plan.xnames, tok.data, tok.ends, tok.line_start, rows, plan.xcols, state)
     if escapes:
         extra = pa.MapArray.from_arrays(extra.offsets, extra.keys, decode_escapes(extra.items)).cast(extra.type)
     return _part(reader, tb, extra, out)

@@ -1,0 +1,157 @@
+"""Text columns and the ``extra`` map of Zeek TSV rows, copied straight from the tokenizer's field ends.
+
+The fast path of :mod:`._zeek_tsv` knows, for each row and column, the field's span (from
+:class:`netspot.ingest._delimited.Tokens`) and its state from :func:`._zeek_spans.scan_rows`
+(0 unset, 1 a value, 2 the empty marker). :func:`text_columns` gathers several string
+columns in one row-major pass over the field-end matrix (no numpy column of starts and ends
+per column), and :func:`extra_column` builds the ``extra`` map of the unmapped columns in
+one pass too: keys and values interleaved row by row, unset values left out, the empty
+marker as an empty string (as :func:`netspot.ingest._extra.span_map` builds it from spans).
+
+Examples
+--------
+>>> data = np.frombuffer(b"a\\t-\\nbb\\t(empty)\\n", np.uint8)
+>>> ends = np.array([[1, 3], [6, 14]], np.int32)
+>>> starts = np.array([0, 4], np.int32)
+>>> state = np.array([[1, 0], [1, 2]], np.uint8)
+>>> rows = np.arange(2)
+>>> [a.to_pylist() for a in text_columns(data, ends, starts, rows, np.array([0, 1]), np.ones(2, np.bool_), state)]
+[['a', 'bb'], [None, '']]
+>>> extra_column(["x", "y"], data, ends, starts, rows, np.array([0, 1]), state).to_pylist()
+[[('x', 'a')], [('x', 'bb'), ('y', '')]]
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+import pyarrow as pa
+
+from netspot.schema._field import EXTRA
+
+__all__ = ["extra_column", "text_columns"]
+
+
+@nb.njit(cache=True, nogil=True)
+def _texts(
+    data: np.ndarray, ends: np.ndarray, line_start: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+    blank_empty: np.ndarray, state: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - numba
+    """Offsets (k, n + 1, relative to each column's base), bases (k + 1) and the bytes of ``k`` columns."""
+    n = len(rows)
+    k = len(cols)
+    sizes = np.zeros(k, np.int64)
+    for r in range(n):
+        i = rows[r]
+        for x in range(k):
+            c = cols[x]
+            s = state[r, c]
+            if s == 0 or (s == 2 and blank_empty[x]):
+                continue
+            b = ends[i, c]
+            a = line_start[i] if c == 0 else min(ends[i, c - 1] + 1, b)
+            sizes[x] += b - a
+    bases = np.zeros(k + 1, np.int64)
+    for x in range(k):
+        bases[x + 1] = bases[x] + sizes[x]
+    out = np.empty(max(bases[k], 1), np.uint8)
+    offsets = np.empty((k, n + 1), np.int32)
+    pos = bases[:k].copy()
+    for x in range(k):
+        offsets[x, 0] = 0
+    for r in range(n):
+        i = rows[r]
+        for x in range(k):
+            c = cols[x]
+            s = state[r, c]
+            p = pos[x]
+            if not (s == 0 or (s == 2 and blank_empty[x])):
+                b = ends[i, c]
+                a = line_start[i] if c == 0 else min(ends[i, c - 1] + 1, b)
+                for j in range(a, b):
+                    out[p] = data[j]
+                    p += 1
+                pos[x] = p
+            offsets[x, r + 1] = p - bases[x]
+    return offsets, bases, out
+
+
+def text_columns(data: np.ndarray, ends: np.ndarray, line_start: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+                 blank_empty: np.ndarray, state: np.ndarray) -> list[pa.Array]:
+    """String arrays of the columns ``cols`` for the lines ``rows``.
+
+    ``state`` is (rows, columns): unset values (0) are null; the empty marker (2) is an
+    empty string where ``blank_empty`` is set for the column, its text otherwise (sets and
+    vectors, whose list code reads the marker itself). The text must be UTF-8.
+    """
+    n = len(rows)
+    offsets, bases, out = _texts(data, ends, line_start, rows, cols, blank_empty, state)
+    arrays = []
+    for x, c in enumerate(cols.tolist()):
+        valid = state[:, c] != 0
+        bits = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+        body = pa.py_buffer(out[bases[x]: max(bases[x + 1], bases[x] + 1)])
+        arrays.append(pa.Array.from_buffers(pa.string(), n, [bits, pa.py_buffer(offsets[x]), body]))
+    return arrays
+
+
+@nb.njit(cache=True, nogil=True)
+def _extra(
+    data: np.ndarray, ends: np.ndarray, line_start: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+    state: np.ndarray, names: np.ndarray, name_offs: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int, int]:  # pragma: no cover - numba
+    n = len(rows)
+    k = len(cols)
+    value_cap = 0
+    for r in range(n):
+        i = rows[r]
+        value_cap += ends[i, cols[k - 1]] - line_start[i] if k else 0
+    map_offs = np.empty(n + 1, np.int32)
+    key_offs = np.empty(n * k + 1, np.int32)
+    val_offs = np.empty(n * k + 1, np.int32)
+    key_data = np.empty(max(n * name_offs[k], 1), np.uint8)
+    val_data = np.empty(max(value_cap, 1), np.uint8)
+    e = 0
+    kb = 0
+    vb = 0
+    key_offs[0] = 0
+    val_offs[0] = 0
+    for r in range(n):
+        i = rows[r]
+        map_offs[r] = e
+        for x in range(k):
+            c = cols[x]
+            s = state[r, c]
+            if s == 0:
+                continue
+            for j in range(name_offs[x], name_offs[x + 1]):
+                key_data[kb] = names[j]
+                kb += 1
+            if s == 1:
+                b = ends[i, c]
+                a = line_start[i] if c == 0 else min(ends[i, c - 1] + 1, b)
+                for j in range(a, b):
+                    val_data[vb] = data[j]
+                    vb += 1
+            e += 1
+            key_offs[e] = kb
+            val_offs[e] = vb
+    map_offs[n] = e
+    return map_offs, key_offs, val_offs, key_data, val_data, e, kb, vb
+
+
+def extra_column(names: list[str], data: np.ndarray, ends: np.ndarray, line_start: np.ndarray, rows: np.ndarray,
+                 cols: np.ndarray, state: np.ndarray) -> pa.Array:
+    """The ``extra`` map (``name -> text``) of the columns ``cols`` (named ``names``) for the lines ``rows``.
+
+    ``cols`` must be in increasing order (the last one bounds the bytes a row can hold).
+    Unset values (state 0) are left out, the empty marker (2) is an empty string.
+    """
+    encoded = [m.encode() for m in names]
+    name_buf = np.frombuffer(b"".join(encoded) or b"\0", np.uint8)
+    name_offs = np.concatenate(([0], np.cumsum([len(m) for m in encoded]))).astype(np.int64)
+    map_offs, key_offs, val_offs, key_data, val_data, e, kb, vb = _extra(
+        data, ends, line_start, rows, cols, state, name_buf, name_offs)
+    keys = pa.StringArray.from_buffers(e, pa.py_buffer(key_offs[: e + 1]), pa.py_buffer(key_data[: max(kb, 1)]))
+    values = pa.StringArray.from_buffers(e, pa.py_buffer(val_offs[: e + 1]), pa.py_buffer(val_data[: max(vb, 1)]))
+    return pa.MapArray.from_arrays(pa.array(map_offs), keys, values).cast(EXTRA)
