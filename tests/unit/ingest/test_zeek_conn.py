@@ -93,3 +93,25 @@ def test_nested_id_objects_in_json_are_flattened_to_dotted_keys(tmp_path: Path) 
     assert q.total == 0
     assert table.select(["sip", "dip", "sport", "dport", "ibyt"]).to_pylist() == [
         {"sip": "10.0.0.1", "dip": "10.0.0.2", "sport": 5, "dport": 80, "ibyt": 40}]
+
+
+def test_unknown_and_missing_transports_keep_their_name_and_have_no_number() -> None:
+    import pyarrow as pa
+
+    from netspot.ingest._zeek_reader import Columns
+
+    n = 5
+    values = {
+        "ts": pa.array([0, 1000, 2000, 3000, 4000], pa.timestamp("ms", tz="UTC")),
+        "duration": pa.array([1.0005, None, 0.0025, 2.0, 0.5]),
+        "proto": pa.array(["tcp", "unknown_transport", None, "icmp", "icmp"]),
+        "id.orig_h": pa.array(["10.0.0.1", "fe80::1", None, "fe80::2", "10.0.0.3"]),
+        "id.orig_p": pa.array([1, 2, 3, 8, 3], pa.int64()),
+        "id.resp_p": pa.array([80, 0, 0, 0, 1], pa.int64()),
+    }
+    cols = ZeekConnReader().map(Columns(values, n))
+    assert cols["proto"].to_pylist() == ["TCP", "UNKNOWN_TRANSPORT", None, "ICMP6", "ICMP"]
+    assert cols["proto_num"].to_pylist() == [6, None, None, 58, 1]
+    assert cols["sport"].to_pylist() == [1, 2, 3, 0, 0]
+    assert cols["dport"].to_pylist() == [80, 0, 0, 8 * 256, 3 * 256 + 1]
+    assert cols["te"].cast(pa.int64()).to_pylist() == [1000, 1000, 2002, 5000, 4500]

@@ -41,8 +41,28 @@ PROTO_NUMBERS = {"TCP": 6, "UDP": 17, "ICMP": 1, "ICMP6": 58}
 
 # pyarrow turns a Python literal into a scalar on every call (and retries importing pandas each time):
 # constants are made once.
-_MS_PER_S, _ICMP, _ICMP6 = pa.scalar(1000.0), pa.scalar("ICMP"), pa.scalar("ICMP6")
+_ICMP, _ICMP6 = pa.scalar("ICMP"), pa.scalar("ICMP6")
 _NO_PORT, _TYPE_SHIFT = pa.scalar(0, pa.int64()), pa.scalar(256, pa.int64())
+_NAMES = pa.array(list(PROTO_NUMBERS))
+_NUMBERS = pa.array(np.array(list(PROTO_NUMBERS.values()), dtype=np.int64))
+_FIRST_ICMP = 2  #: index of ICMP in _NAMES (ICMP6 follows)
+
+
+def _contains(a: pa.Array, byte: int) -> np.ndarray:
+    """Which values of string array ``a`` hold ``byte``: one numpy pass over its data buffer (nulls: False)."""
+    n = len(a)
+    bufs = a.buffers()
+    out = np.zeros(n, dtype=bool)
+    if n == 0 or bufs[2] is None:
+        return out
+    offs = np.frombuffer(bufs[1], dtype=np.int32)[a.offset: a.offset + n + 1]
+    pos = np.flatnonzero(np.frombuffer(bufs[2], dtype=np.uint8)[offs[0]: offs[-1]] == byte)
+    if len(pos):
+        out[np.searchsorted(offs, pos + offs[0], side="right") - 1] = True
+        if a.null_count:
+            out &= a.is_valid().to_numpy(zero_copy_only=False)
+    return out
+
 
 class ZeekConnReader(ZeekReader):
     """Reads Zeek conn logs into ``flow`` batches."""
@@ -60,30 +80,36 @@ class ZeekConnReader(ZeekReader):
     def map(self, c: Columns) -> dict[str, pa.Array]:
         ts = c.ts
         td = c.get("duration", pa.float64())
-        dur_ms = pc.round(pc.multiply(pc.fill_null(td, 0.0), _MS_PER_S)).cast(pa.int64())
-        te = pc.add(ts.cast(pa.int64()), dur_ms).cast(ts.type)
+        secs = td.to_numpy(zero_copy_only=False)  # typed intervals are finite: a null reads as nan
+        dur_ms = np.round(np.where(np.isnan(secs), 0.0, secs) * 1000.0).astype(np.int64)
+        te = pc.add(ts.cast(pa.int64()), pa.array(dur_ms)).cast(ts.type)
         sip = c.text("id.orig_h")
         proto = pc.utf8_upper(c.text("proto"))
-        v6 = pc.fill_null(pc.match_substring(sip, ":"), False)
-        is_icmp = pc.fill_null(pc.equal(proto, _ICMP), False)
-        proto = pc.if_else(pc.and_(is_icmp, v6), _ICMP6, proto)
-        names = pa.array(list(PROTO_NUMBERS))
-        idx = pc.index_in(proto, names)
-        numbers = pa.array(np.array(list(PROTO_NUMBERS.values()), dtype=np.int64)).take(idx)
+        v6 = _contains(sip, 0x3A)  # ':'
+        if v6.any():
+            is_icmp = pc.fill_null(pc.equal(proto, _ICMP), False)
+            proto = pc.if_else(pc.and_(is_icmp, pa.array(v6)), _ICMP6, proto)
+        idx = pc.index_in(proto, _NAMES)
+        numbers = _NUMBERS.take(idx)
         if "ip_proto" in c:
             numbers = pc.coalesce(c.get("ip_proto", pa.int64()), numbers)
         sport = c.get("id.orig_p", pa.int64())
         dport = c.get("id.resp_p", pa.int64())
-        icmp = pc.fill_null(pc.is_in(proto, pa.array(["ICMP", "ICMP6"])), False)
+        icmp = pc.fill_null(idx, -1).to_numpy(zero_copy_only=False) >= _FIRST_ICMP
+        if icmp.any():
+            mask = pa.array(icmp)
+            sport, dport = pc.if_else(mask, _NO_PORT, sport), pc.if_else(mask, pc.add(pc.multiply(sport, _TYPE_SHIFT),
+                                                                                     dport), dport)
+        known = idx.null_count == proto.null_count  # every name is one of _NAMES: encoded already
         return {
             "ts": ts,
             "te": te,
             "td": td,
             "sip": sip,
             "dip": c.text("id.resp_h"),
-            "sport": pc.if_else(icmp, _NO_PORT, sport),
-            "dport": pc.if_else(icmp, pc.add(pc.multiply(sport, _TYPE_SHIFT), dport), dport),
-            "proto": proto.dictionary_encode(),
+            "sport": sport,
+            "dport": dport,
+            "proto": pa.DictionaryArray.from_arrays(idx, _NAMES) if known else proto.dictionary_encode(),
             "proto_num": numbers,
             "flags": c.text("history"),
             "ipkt": c.get("orig_pkts", pa.int64()),
