@@ -116,17 +116,36 @@ def _extra(
     vb = 0
     key_offs[0] = 0
     val_offs[0] = 0
+    # The keys of a row depend only on which of its columns are set: the keys of the last pattern are kept
+    # whole and copied in one run (rows of one log mostly repeat a pattern).
+    pat_keys = np.empty(max(name_offs[k], 1), np.uint8)
+    pat_ends = np.empty(k, np.int64)
+    last = np.zeros(k, np.uint8)
     for r in range(n):
         i = rows[r]
         map_offs[r] = e
+        same = r > 0
         for x in range(k):
-            c = cols[x]
-            s = state[r, c]
+            s = state[r, cols[x]]
+            if (s == 0) != (last[x] == 0):
+                same = False
+            last[x] = s
+        if not same:
+            p = 0
+            m = 0
+            for x in range(k):
+                if last[x] != 0:
+                    for j in range(name_offs[x], name_offs[x + 1]):
+                        pat_keys[p] = names[j]
+                        p += 1
+                    pat_ends[m] = p
+                    m += 1
+        m = 0
+        for x in range(k):
+            s = last[x]
             if s == 0:
                 continue
-            for j in range(name_offs[x], name_offs[x + 1]):
-                key_data[kb] = names[j]
-                kb += 1
+            c = cols[x]
             if s == 1:
                 b = ends[i, c]
                 a = line_start[i] if c == 0 else min(ends[i, c - 1] + 1, b)
@@ -134,8 +153,13 @@ def _extra(
                     val_data[vb] = data[j]
                     vb += 1
             e += 1
-            key_offs[e] = kb
+            key_offs[e] = kb + pat_ends[m]
             val_offs[e] = vb
+            m += 1
+        if m:
+            for j in range(pat_ends[m - 1]):
+                key_data[kb + j] = pat_keys[j]
+            kb += pat_ends[m - 1]
     map_offs[n] = e
     return map_offs, key_offs, val_offs, key_data, val_data, e, kb, vb
 
