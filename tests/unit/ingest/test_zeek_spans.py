@@ -88,3 +88,19 @@ def test_rows_outside_the_fast_path_are_typed_as_before(tmp_path: Path) -> None:
     assert table.column("uid").to_pylist() == ["C00000000", "C1", "Café", "C00000003", "C00000004"]
     assert table.column("sip")[2].as_py() == "10.0.0.1"
     assert dict(table.column("extra")[1].as_py())["label"] == "end\r"  # the CR is data, as it always was
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=40).map(lambda b: bytes(b"#\na\t"[x % 4] for x in b)), st.integers(0, 40))
+def test_header_lines_are_found_where_a_newline_hash_search_finds_them(buf: bytes, pos: int) -> None:
+    from netspot.ingest._zeek import _next_directive
+
+    pos = min(pos, len(buf))
+    assert _next_directive(buf, pos) == buf.find(b"\n#", pos)
+
+
+def test_a_hash_inside_a_value_does_not_start_a_header() -> None:
+    data = (b"#separator \\x09\n#fields\tts\tuid\n#types\ttime\tstring\n1.0\ta#b\n2.0\t#c\n#close\tx\n3.0\tq\n")
+    from netspot.ingest._zeek import _next_directive
+
+    assert _next_directive(data, data.index(b"1.0")) == data.index(b"\n#close")
