@@ -94,11 +94,31 @@ def _ipv6(data: np.ndarray, lo: int, hi: int) -> bool:  # pragma: no cover
 
 @njit(cache=True, nogil=True)
 def addr_span(data: np.ndarray, lo: int, hi: int) -> bool:  # pragma: no cover
-    """Whether ``data[lo:hi]`` is an IPv4 or IPv6 address (numba; also used on TSV field spans)."""
+    """Whether ``data[lo:hi]`` is an IPv4 or IPv6 address (numba; also used on TSV field spans).
+
+    An address with a ``:`` is IPv6, any other IPv4. IPv4 is checked in the same pass that
+    looks for the ``:``: where that check fails, the rest of the span is searched for one.
+    """
+    parts = 0
+    digits = 0
+    value = 0
     for i in range(lo, hi):
-        if data[i] == 58:
-            return _ipv6(data, lo, hi)
-    return _ipv4(data, lo, hi)
+        c = data[i]
+        if 48 <= c <= 57:
+            value = value * 10 + (c - 48)
+            digits += 1
+            if digits <= 3 and value <= 255:
+                continue
+        elif c == 46 and digits:  # '.'
+            parts += 1
+            digits = 0
+            value = 0
+            continue
+        for j in range(i, hi):  # not IPv4 from byte i on: IPv6 if a ':' is there
+            if data[j] == 58:
+                return _ipv6(data, lo, hi)
+        return False
+    return digits > 0 and parts == 3
 
 
 @njit(cache=True, nogil=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
@@ -20,6 +21,12 @@ from netspot.ingest.quarantine import Quarantine, QuarantineReason
 from netspot.schema import TIMESTAMP, conform
 
 __all__ = ["Columns", "ZeekReader"]
+
+
+@lru_cache(maxsize=16)
+def _names(fmt: str) -> pa.Array:
+    """The one-entry dictionary of the ``source`` column (``pa.array`` of a list retries importing pandas)."""
+    return pa.array([fmt])
 
 
 class Columns:
@@ -112,8 +119,7 @@ class ZeekReader(Reader):
             skip = set(self.typed) - self.also_extra
             extra = extra_map({k: text_column(tb, k) for k in block.columns if k not in skip}, n)
         cols["extra"] = extra
-        cols["source"] = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)),
-                                                        pa.array([self.format]))
+        cols["source"] = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), _names(self.format))
         batch = conform(cols, self.schema, n)
         if not tb.bad.any():
             return batch, np.arange(n, dtype=np.int64)
