@@ -148,8 +148,13 @@ def scan_rows(
     empty: np.ndarray,
     nfloat: int,
     nint: int,
+    lo: np.ndarray,
+    hi: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - numba
     """One pass over the fields of the lines ``rows``: markers resolved, checked columns parsed.
+
+    A parsed value outside ``[lo[c], hi[c]]`` (as float64 for times and floats, whose bound
+    is checked only where the parse is exact; int64 for integers) is not accepted either.
 
     ``kinds[c]`` is TEXT (0: only the markers), or the kind of a checked column, whose value
     goes to row ``slots[c]`` of ``f64`` (times and floats) or ``i64`` (integers, bools as 0/1).
@@ -193,9 +198,11 @@ def scan_rows(
                 x, ok, exact = float_span(data, a, b)
                 f64[j, r] = x
                 inexact[j, r] = not exact
+                ok = ok and not (exact and (x < lo[c] or x > hi[c]))
             elif k == INT:
                 v, ok = int_span(data, a, b)
                 i64[j, r] = v
+                ok = ok and lo[c] <= v <= hi[c]
             elif k == BOOL:
                 ok = b - a == 1 and (data[a] == 84 or data[a] == 70)  # T, F
                 i64[j, r] = data[a] == 84 if ok else 0

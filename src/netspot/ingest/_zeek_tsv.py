@@ -96,6 +96,8 @@ class _Plan:
     xcols: np.ndarray
     unset: np.ndarray
     empty: np.ndarray
+    lo: np.ndarray  #: smallest value of each column the kernel accepts (times and floats: where exact)
+    hi: np.ndarray  #: largest
     general: bool  #: every row takes the general path (a ``_path`` column: rows of other logs)
 
 
@@ -111,12 +113,20 @@ def _plan(header: ZeekHeader, typed: tuple[tuple[str, str], ...], also_extra: fr
     ints = np.isin(kinds, [INT, BOOL])
     slots = np.where(floats, np.cumsum(floats) - 1, np.where(ints, np.cumsum(ints) - 1, 0))
     skip = set(mine) - also_extra
+    lo, hi = np.full(len(kinds), -np.inf), np.full(len(kinds), np.inf)  # float64: exact for the int64 bounds used
+    for c, (kind, ztype) in enumerate(zip(kinds.tolist(), wanted.values(), strict=True)):
+        if kind in (TIME, FLOAT):
+            limit = MAX_EPOCH_S if kind == TIME else MAX_INTERVAL_S if ztype == "interval" else np.inf
+            lo[c], hi[c] = -limit, limit
+        elif kind == INT:
+            lo[c] = -np.inf if _BOUNDS[ztype][0] is None else _BOUNDS[ztype][0]
+            hi[c] = np.inf if _BOUNDS[ztype][1] is None else _BOUNDS[ztype][1]
     xnames = [f for f in header.fields if f not in skip]
     return _Plan(
         header.fields, types, wanted, kinds, slots.astype(np.int64), int(floats.sum()), int(ints.sum()),
         xnames, np.array([header.fields.index(f) for f in xnames], np.int64),
         np.frombuffer(header.unset_field.encode(), np.uint8), np.frombuffer(header.empty_field.encode(), np.uint8),
-        "_path" in header.fields,
+        lo, hi, "_path" in header.fields,
     )  # fmt: skip
 
 
@@ -167,7 +177,7 @@ def _convert(tok: Tokens, rows: np.ndarray, records: np.ndarray, raws: Raws, hea
         parsed = None
     else:
         parsed = scan_rows(tok.data, tok.ends, tok.line_start, rows, plan.kinds, plan.slots, plan.unset, plan.empty,
-                           plan.nfloat, plan.nint)
+                           plan.nfloat, plan.nint, plan.lo, plan.hi)
         odd = parsed[4]
         _reparse(tok, rows, plan, parsed)
         odd |= raws.ends[rows] != tok.line_end[rows]  # a CR before the newline stays in the last field
@@ -193,25 +203,19 @@ def _convert(tok: Tokens, rows: np.ndarray, records: np.ndarray, raws: Raws, hea
 
 
 def _reparse(tok: Tokens, rows: np.ndarray, plan: _Plan, parsed: tuple[np.ndarray, ...]) -> None:
-    """Checks the kernel leaves to numpy: floats parsed again by pyarrow where inexact, ranges, limits."""
-    state, f64, i64, inexact, odd = parsed
+    """Floats the kernel could not parse exactly: parsed again by pyarrow, then their bounds checked."""
+    state, f64, _, inexact, odd = parsed
+    if not inexact.any():
+        return
     for col, kind in enumerate(plan.kinds.tolist()):
+        if kind not in (TIME, FLOAT):
+            continue
         j = int(plan.slots[col])
-        ztype = plan.wanted[plan.fields[col]]
-        valid = state[:, col] == 1
-        if kind in (TIME, FLOAT):
-            redo = np.flatnonzero(inexact[j] & valid & ~odd)
-            if len(redo):
-                f64[j, redo] = gather(tok.data, *tok.span(col, rows[redo])).cast(pa.float64()).to_numpy()
-            limit = MAX_EPOCH_S if kind == TIME else MAX_INTERVAL_S if ztype == "interval" else np.inf
+        redo = np.flatnonzero(inexact[j] & (state[:, col] == 1) & ~odd)
+        if len(redo):
+            f64[j, redo] = gather(tok.data, *tok.span(col, rows[redo])).cast(pa.float64()).to_numpy()
             with np.errstate(invalid="ignore"):
-                odd |= valid & ~(np.abs(f64[j]) <= limit)
-        elif kind == INT:
-            lo, hi = _BOUNDS[ztype]
-            if lo is not None:
-                odd |= valid & (i64[j] < lo)
-            if hi is not None:
-                odd |= valid & (i64[j] > hi)
+                odd[redo] |= ~(np.abs(f64[j, redo]) <= plan.hi[col])
 
 
 def _fast(tok: Tokens, rows: np.ndarray, records: np.ndarray, raws: Raws, header: ZeekHeader, plan: _Plan,
