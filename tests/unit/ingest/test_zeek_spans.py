@@ -104,3 +104,28 @@ def test_a_hash_inside_a_value_does_not_start_a_header() -> None:
     from netspot.ingest._zeek import _next_directive
 
     assert _next_directive(data, data.index(b"1.0")) == data.index(b"\n#close")
+
+
+def test_values_past_their_bounds_are_quarantined_with_the_value(tmp_path: Path) -> None:
+    ok = "1723801501.5\tC\t10.0.0.1\t1\t10.0.0.2\t80\ttcp\t1\t1\tx"
+    cells = {1: (0, "1e12"), 2: (7, "2e10"), 3: (5, "65536"), 4: (8, "-1"), 5: (0, "-253402300800"),
+             6: (7, "10000000000.5")}
+    bad = {}
+    for i, (col, value) in cells.items():
+        fields = ok.split("\t")
+        fields[col] = value
+        bad[i] = "\t".join(fields)
+    path = _big_log(tmp_path, 8, bad)
+    reader = ZeekConnReader()
+    q = Quarantine(str(path), reader.format)
+    table = pa.Table.from_batches(list(reader.read(Source(path), q)), schema=reader.schema)
+    found = [(r["locator"], r["reason"], r["detail"]) for r in q.drain().to_pylist()]  # type: ignore[union-attr]
+    assert found == [
+        ("line 9", "bad_timestamp", "column ts: expected time, got '1e12'"),
+        ("line 10", "bad_value", "column duration: expected interval, got '2e10'"),
+        ("line 11", "bad_value", "column id.resp_p: expected port, got '65536'"),
+        ("line 12", "bad_value", "column orig_ip_bytes: expected count, got '-1'"),
+        ("line 13", "bad_timestamp", "column ts: expected time, got '-253402300800'"),
+        ("line 14", "bad_value", "column duration: expected interval, got '10000000000.5'"),
+    ]
+    assert table.num_rows == 2
