@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from netspot.schema._field import EXTRA
 
-__all__ = ["extra_column", "text_columns"]
+__all__ = ["extra_column", "scanned_map", "text_columns"]
 
 
 @nb.njit(cache=True, nogil=True)
@@ -179,3 +179,12 @@ def extra_column(names: list[str], data: np.ndarray, ends: np.ndarray, line_star
     keys = pa.StringArray.from_buffers(e, pa.py_buffer(key_offs[: e + 1]), pa.py_buffer(key_data[: max(kb, 1)]))
     values = pa.StringArray.from_buffers(e, pa.py_buffer(val_offs[: e + 1]), pa.py_buffer(val_data[: max(vb, 1)]))
     return pa.MapArray.from_arrays(pa.array(map_offs), keys, values).cast(EXTRA)
+
+
+def scanned_map(map_offs: np.ndarray, key_offs: np.ndarray, val_offs: np.ndarray, key_data: np.ndarray,
+                val_data: np.ndarray, sizes: np.ndarray) -> pa.Array:
+    """The ``extra`` map that :func:`._zeek_spans.scan_rows` built in its pass (arrays cut to their sizes)."""
+    e, kb, vb, n = (int(v) for v in sizes)
+    keys = pa.StringArray.from_buffers(e, pa.py_buffer(key_offs[: e + 1]), pa.py_buffer(key_data[: max(kb, 1)]))
+    values = pa.StringArray.from_buffers(e, pa.py_buffer(val_offs[: e + 1]), pa.py_buffer(val_data[: max(vb, 1)]))
+    return pa.MapArray.from_arrays(pa.array(map_offs[: n + 1]), keys, values).cast(EXTRA)

@@ -136,6 +136,14 @@ def _is(data: np.ndarray, a: int, b: int, word: np.ndarray) -> bool:  # pragma: 
     return True
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _copy(data: np.ndarray, a: int, b: int, out: np.ndarray, p: int) -> int:  # pragma: no cover - numba
+    for j in range(a, b):
+        out[p] = data[j]
+        p += 1
+    return p
+
+
 @nb.njit(cache=True, nogil=True)
 def scan_rows(
     data: np.ndarray,
@@ -150,8 +158,12 @@ def scan_rows(
     nint: int,
     lo: np.ndarray,
     hi: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - numba
-    """One pass over the fields of the lines ``rows``: markers resolved, checked columns parsed.
+    xcols: np.ndarray,
+    names: np.ndarray,
+    name_offs: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+           tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:  # pragma: no cover
+    """One pass over the fields of the lines ``rows``: markers resolved, checked columns parsed, extra copied.
 
     A parsed value outside ``[lo[c], hi[c]]`` (as float64 for times and floats, whose bound
     is checked only where the parse is exact; int64 for integers) is not accepted either.
@@ -159,13 +171,17 @@ def scan_rows(
     ``kinds[c]`` is TEXT (0: only the markers), or the kind of a checked column, whose value
     goes to row ``slots[c]`` of ``f64`` (times and floats) or ``i64`` (integers, bools as 0/1).
     Returns ``state`` (n, columns: 0 unset, 1 a value, 2 the empty marker; row-major, as the
-    kernel walks the fields), ``f64`` (nfloat,
-    n), ``i64`` (nint, n), ``inexact`` (nfloat, n: a float to parse again) and ``odd`` (n: a
-    value the kernel does not accept, for the general typing to judge). Values of unset or
-    odd fields are 0.
+    kernel walks the fields), ``f64`` (nfloat, n), ``i64`` (nint, n), ``inexact`` (nfloat, n:
+    a float to parse again), ``odd`` (n: a value the kernel does not accept, for the general
+    typing to judge; values of unset or odd fields are 0) and the ``extra`` map of the rows
+    that are not odd, in the same pass: the columns ``xcols`` (increasing) named by ``names``
+    (UTF-8 bytes cut at ``name_offs``), set values only, the empty marker as ``""``. The map
+    is (map offsets, key offsets, value offsets, key bytes, value bytes, sizes: entries, key
+    bytes, value bytes, rows), its arrays longer than their sizes.
     """
     n = len(rows)
     m = len(kinds)
+    nx = len(xcols)
     state = np.empty((n, m), np.uint8)
     f64 = np.empty((nfloat, n), np.float64)
     i64 = np.empty((nint, n), np.int64)
@@ -173,9 +189,33 @@ def scan_rows(
     odd = np.zeros(n, np.bool_)
     u0 = unset[0] if len(unset) else -1
     e0 = empty[0] if len(empty) else -1
+    is_x = np.zeros(m, np.bool_)
+    for t in range(nx):
+        is_x[xcols[t]] = True
+    value_cap = 0
+    for r in range(n):
+        value_cap += ends[rows[r], m - 1] - line_start[rows[r]]
+    map_offs = np.empty(n + 1, np.int32)
+    key_offs = np.empty(n * nx + 1, np.int32)
+    val_offs = np.empty(n * nx + 1, np.int32)
+    key_data = np.empty(max(n * name_offs[nx], 1), np.uint8)
+    val_data = np.empty(max(value_cap, 1), np.uint8)
+    key_offs[0] = 0
+    val_offs[0] = 0
+    # the keys of a row depend only on which of its extra columns are set: those of the last pattern are kept
+    # whole and copied in one run (the rows of a log mostly repeat a pattern)
+    pat_keys = np.empty(max(name_offs[nx], 1), np.uint8)
+    pat_ends = np.empty(max(nx, 1), np.int64)
+    last = np.zeros(max(nx, 1), np.bool_)
+    built = False
+    e = 0
+    kb = 0
+    vb = 0
+    g = 0
     for r in range(n):
         i = rows[r]
         a = line_start[i]
+        e_row, vb_row = e, vb
         for c in range(m):
             b = ends[i, c]
             if c > 0:
@@ -190,7 +230,15 @@ def scan_rows(
                     i64[slots[c], r] = 0
                 continue
             if k == TEXT:
-                state[r, c] = 2 if b > a and data[a] == e0 and _is(data, a, b, empty) else 1
+                if b > a and data[a] == e0 and _is(data, a, b, empty):
+                    state[r, c] = 2
+                    b = a
+                else:
+                    state[r, c] = 1
+                if is_x[c]:
+                    vb = _copy(data, a, b, val_data, vb)
+                    e += 1
+                    val_offs[e] = vb
                 continue
             j = slots[c]
             ok = True
@@ -219,4 +267,34 @@ def scan_rows(
                         i64[slots[c2], r] = 0
                 break
             state[r, c] = 1
-    return state, f64, i64, inexact, odd
+            if is_x[c]:
+                vb = _copy(data, a, b, val_data, vb)
+                e += 1
+                val_offs[e] = vb
+        if odd[r]:  # its extra entries are dropped
+            e, vb = e_row, vb_row
+            continue
+        map_offs[g] = e_row
+        g += 1
+        same = built
+        for t in range(nx):
+            on = state[r, xcols[t]] != 0
+            if on != last[t]:
+                same = False
+            last[t] = on
+        if not same:
+            built = True
+            p = 0
+            q = 0
+            for t in range(nx):
+                if last[t]:
+                    p = _copy(names, name_offs[t], name_offs[t + 1], pat_keys, p)
+                    pat_ends[q] = p
+                    q += 1
+        for q in range(e - e_row):
+            key_offs[e_row + q + 1] = kb + pat_ends[q]
+        if e > e_row:
+            kb = _copy(pat_keys, 0, pat_ends[e - e_row - 1], key_data, kb)
+    map_offs[g] = e
+    sizes = np.array([e, kb, vb, g], np.int64)
+    return state, f64, i64, inexact, odd, (map_offs, key_offs, val_offs, key_data, val_data, sizes)

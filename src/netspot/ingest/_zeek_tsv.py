@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from netspot.ingest._delimited import Tokens, gather, tokenize
 from netspot.ingest._zeek_block import RawBlock, Raws
-from netspot.ingest._zeek_gather import extra_column, text_columns
+from netspot.ingest._zeek_gather import scanned_map, text_columns
 from netspot.ingest._zeek_header import ZeekHeader
 from netspot.ingest._zeek_spans import ADDR, BOOL, FLOAT, INT, TEXT, TIME, scan_rows
 from netspot.ingest._zeek_types import (
@@ -94,6 +94,8 @@ class _Plan:
     nint: int
     xnames: list[str]  #: columns kept in ``extra``
     xcols: np.ndarray
+    xname_buf: np.ndarray  #: the names of ``xcols``, UTF-8, one after another
+    xname_offs: np.ndarray  #: where each name ends in ``xname_buf`` (int64, 0 first)
     unset: np.ndarray
     empty: np.ndarray
     lo: np.ndarray  #: smallest value of each column the kernel accepts (times and floats: where exact)
@@ -122,9 +124,12 @@ def _plan(header: ZeekHeader, typed: tuple[tuple[str, str], ...], also_extra: fr
             lo[c] = -np.inf if _BOUNDS[ztype][0] is None else _BOUNDS[ztype][0]
             hi[c] = np.inf if _BOUNDS[ztype][1] is None else _BOUNDS[ztype][1]
     xnames = [f for f in header.fields if f not in skip]
+    encoded = [f.encode() for f in xnames]
     return _Plan(
         header.fields, types, wanted, kinds, slots.astype(np.int64), int(floats.sum()), int(ints.sum()),
         xnames, np.array([header.fields.index(f) for f in xnames], np.int64),
+        np.frombuffer(b"".join(encoded) or b"\0", np.uint8),
+        np.concatenate(([0], np.cumsum([len(x) for x in encoded]))).astype(np.int64),
         np.frombuffer(header.unset_field.encode(), np.uint8), np.frombuffer(header.empty_field.encode(), np.uint8),
         lo, hi, "_path" in header.fields,
     )  # fmt: skip
@@ -177,20 +182,24 @@ def _convert(tok: Tokens, rows: np.ndarray, records: np.ndarray, raws: Raws, hea
         parsed = None
     else:
         parsed = scan_rows(tok.data, tok.ends, tok.line_start, rows, plan.kinds, plan.slots, plan.unset, plan.empty,
-                           plan.nfloat, plan.nint, plan.lo, plan.hi)
+                           plan.nfloat, plan.nint, plan.lo, plan.hi, plan.xcols, plan.xname_buf, plan.xname_offs)
         odd = parsed[4]
-        _reparse(tok, rows, plan, parsed)
+        scanned = ~odd  # the rows whose extra the kernel built
+        _reparse(tok, rows, plan, parsed[:5])
         odd |= raws.ends[rows] != tok.line_end[rows]  # a CR before the newline stays in the last field
         if not tok.ascii:
             odd |= np.maximum.reduceat(tok.data, tok.line_start[rows]) >= 128
     parts = []
     if parsed is not None and not odd.all():
+        extra = scanned_map(*parsed[5])
         if odd.any():
             good = np.flatnonzero(~odd)
             rows_good, values = rows[good], (parsed[0][good], parsed[1][:, good], parsed[2][:, good])
+            if len(good) < len(extra):  # rows found odd after the kernel (rare): their entries go too
+                extra = extra.filter(pa.array(~odd[scanned]))
         else:
             rows_good, values = rows, parsed[:3]
-        parts.append(_fast(tok, rows_good, records, raws, header, plan, reader, out, values))
+        parts.append(_fast(tok, rows_good, records, raws, header, plan, reader, out, values, extra))
     if odd.any():
         parts.append(_general(rows[odd], records, raws, header, plan, reader, out))
     parts = [p for p in parts if p.batch.num_rows]
@@ -219,7 +228,7 @@ def _reparse(tok: Tokens, rows: np.ndarray, plan: _Plan, parsed: tuple[np.ndarra
 
 
 def _fast(tok: Tokens, rows: np.ndarray, records: np.ndarray, raws: Raws, header: ZeekHeader, plan: _Plan,
-          reader: ZeekReader, out: Segment, parsed: tuple[np.ndarray, ...]) -> Part:
+          reader: ZeekReader, out: Segment, parsed: tuple[np.ndarray, ...], extra: pa.Array) -> Part:
     state, f64, i64 = parsed
     assert header.fields is not None
     escapes = b"\\" in raws.buf  # rare: then the text columns are searched for \xNN
@@ -254,7 +263,6 @@ def _fast(tok: Tokens, rows: np.ndarray, records: np.ndarray, raws: Raws, header
             else:
                 tb.values[name] = decode_escapes(s) if escapes and plan.kinds[col] != ADDR else s
     tb.values = {name: tb.values[name] for name in reader.typed if name in tb.values}  # the reader's order
-    extra = extra_column(plan.xnames, tok.data, tok.ends, tok.line_start, rows, plan.xcols, state)
     if escapes:
         extra = pa.MapArray.from_arrays(extra.offsets, extra.keys, decode_escapes(extra.items)).cast(extra.type)
     return _part(reader, tb, extra, out)

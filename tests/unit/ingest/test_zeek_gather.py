@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netspot.ingest._delimited import gather, tokenize
 from netspot.ingest._extra import span_map
 from netspot.ingest._zeek_gather import extra_column, text_columns
+from netspot.ingest.base import Source
+from netspot.ingest.flow.zeek_conn import ZeekConnReader
+from netspot.ingest.quarantine import Quarantine
 
 _VALUE = st.sampled_from(["-", "(empty)", "", "x", "10.0.0.1", "Benign", "a,b", "ShADadFf", "é"])
 
@@ -59,3 +65,26 @@ def test_a_subset_of_rows_is_gathered_in_the_order_given() -> None:
                         state[rows])[1].to_pylist() == ["3", "1"]
     assert extra_column(["k"], tok.data, tok.ends, tok.line_start, rows, np.array([1]), state[rows]).to_pylist() \
         == [[("k", "3")], [("k", "1")]]
+
+
+def test_extra_of_rows_around_bad_and_general_rows_stays_with_its_row(tmp_path: Path) -> None:
+    # label and orig_bytes go to extra before the port is read: a bad port drops the entries already copied
+    header = ("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n"
+              "#fields\tts\tlabel\torig_bytes\tid.orig_p\tdetailedlabel\n"
+              "#types\ttime\tstring\tcount\tport\tstring\n")
+    lines = ["1.0\ta\t1\t1\t-", "2.0\tb\t2\t99999\tz", "3.0\t-\t3\t3\t(empty)", "4.0\tcé\t4\t4\ty",
+             "5.0\td\t5\t5\tw\r", "6.0\te\t-\t6\tv", "7.0\tf\t7\tx\tu", "8.0\tg\t8\t8\t-"]
+    path = tmp_path / "conn.log"
+    path.write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
+    reader = ZeekConnReader()
+    q = Quarantine(str(path), reader.format)
+    table = pa.Table.from_batches(list(reader.read(Source(path), q)), schema=reader.schema)
+    assert [r["locator"] for r in q.drain().to_pylist()] == ["line 9", "line 14"]  # type: ignore[union-attr]
+    assert [sorted(m) for m in table.column("extra").to_pylist()] == [
+        [("label", "a"), ("orig_bytes", "1")],
+        [("detailedlabel", ""), ("orig_bytes", "3")],
+        [("detailedlabel", "y"), ("label", "cé"), ("orig_bytes", "4")],
+        [("detailedlabel", "w\r"), ("label", "d"), ("orig_bytes", "5")],
+        [("detailedlabel", "v"), ("label", "e")],
+        [("label", "g"), ("orig_bytes", "8")],
+    ]
