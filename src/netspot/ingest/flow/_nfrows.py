@@ -26,7 +26,7 @@ from netspot.ingest.flow._nfparse import (
     default_span,
     duration_span,
     ip_span,
-    time_span,
+    time_span_cached,
     uint_span,
 )
 
@@ -155,8 +155,9 @@ def convert_rows(
     spans = np.zeros((4, 2, n), np.int32)
     proto = np.zeros(n, np.int32)
     fail = np.full(n, -1, np.int32)
+    tcache = np.full(2, -1, np.int64)
     for r in range(n):
-        convert_row(data, ends, line_start, rows[r], cols, r, times, ints, spans, proto, fail)
+        convert_row(data, ends, line_start, rows[r], cols, r, times, ints, spans, proto, fail, tcache)
     return times, ints, spans, proto, fail
 
 
@@ -173,17 +174,21 @@ def convert_row(
     spans: np.ndarray,
     proto: np.ndarray,
     fail: np.ndarray,
+    tcache: np.ndarray,
 ) -> None:  # pragma: no cover - numba
-    """Parse line ``i`` into position ``r`` of the output arrays of :func:`convert_rows`."""
+    """Parse line ``i`` into position ``r`` of the output arrays of :func:`convert_rows`.
+
+    ``tcache`` is the minute cache of :func:`._nfparse.time_span_cached` (two int64, -1 at first).
+    """
     a, b = field_span(ends, line_start, i, cols[0])
-    ts, ok = time_span(data, a, b)
+    ts, ok = time_span_cached(data, a, b, tcache)
     if not ok:
         fail[r] = 0
         return
     te = ts
     if cols[1] >= 0:
         a, b = field_span(ends, line_start, i, cols[1])
-        te, ok = time_span(data, a, b)
+        te, ok = time_span_cached(data, a, b, tcache)
         if not ok:
             fail[r] = 1
             return
@@ -291,7 +296,7 @@ def extras_row(
     tok: np.ndarray,
     mask: np.ndarray,
 ) -> tuple[int, int, int]:  # pragma: no cover - numba
-    """Mark in ``mask`` (one per extra) the set extras of line ``i``; (how many, key bytes, value bytes).
+    """Mark in ``mask[i]`` (one per extra) the set extras of line ``i``; (how many, key bytes, value bytes).
 
     An extra is set when it is not nfdump's rendering of an absent field. Runs of adjacent extra
     columns are first checked as one span (all of it zeros, dots, colons, dashes, blanks and
@@ -310,7 +315,7 @@ def extras_row(
         for j in range(j0, j1):
             a, b = _extra_span(data, ends, line_start, i, xcol[j], xsub[j], tok)
             if not default_span(data, a, b):
-                mask[j] = True
+                mask[i, j] = True
                 entries += 1
                 a, b = _wtrim(data, a, b)
                 vbytes += b - a
