@@ -4,9 +4,10 @@ The fast path of :mod:`._zeek_tsv` knows, for each row and column, the field's s
 :class:`netspot.ingest._delimited.Tokens`) and its state from :func:`._zeek_spans.scan_rows`
 (0 unset, 1 a value, 2 the empty marker). :func:`text_columns` gathers several string
 columns in one row-major pass over the field-end matrix (no numpy column of starts and ends
-per column), and :func:`extra_column` builds the ``extra`` map of the unmapped columns in
-one pass too: keys and values interleaved row by row, unset values left out, the empty
-marker as an empty string (as :func:`netspot.ingest._extra.span_map` builds it from spans).
+per column). The ``extra`` map of the unmapped columns is copied by the scan kernel itself,
+in its pass over the fields, and :func:`scanned_map` makes it an Arrow map: keys and values
+interleaved row by row, unset values left out, the empty marker as an empty string (as
+:func:`netspot.ingest._extra.span_map` builds it from spans).
 
 Examples
 --------
@@ -17,8 +18,6 @@ Examples
 >>> rows = np.arange(2)
 >>> [a.to_pylist() for a in text_columns(data, ends, starts, rows, np.array([0, 1]), np.ones(2, np.bool_), state)]
 [['a', 'bb'], [None, '']]
->>> extra_column(["x", "y"], data, ends, starts, rows, np.array([0, 1]), state).to_pylist()
-[[('x', 'a')], [('x', 'bb'), ('y', '')]]
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ import pyarrow as pa
 
 from netspot.schema._field import EXTRA
 
-__all__ = ["extra_column", "scanned_map", "text_columns"]
+__all__ = ["scanned_map", "text_columns"]
 
 
 @nb.njit(cache=True, nogil=True)
@@ -93,92 +92,6 @@ def text_columns(data: np.ndarray, ends: np.ndarray, line_start: np.ndarray, row
         body = pa.py_buffer(out[bases[x]: max(bases[x + 1], bases[x] + 1)])
         arrays.append(pa.Array.from_buffers(pa.string(), n, [bits, pa.py_buffer(offsets[x]), body]))
     return arrays
-
-
-@nb.njit(cache=True, nogil=True)
-def _extra(
-    data: np.ndarray, ends: np.ndarray, line_start: np.ndarray, rows: np.ndarray, cols: np.ndarray,
-    state: np.ndarray, names: np.ndarray, name_offs: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int, int]:  # pragma: no cover - numba
-    n = len(rows)
-    k = len(cols)
-    value_cap = 0
-    for r in range(n):
-        i = rows[r]
-        value_cap += ends[i, cols[k - 1]] - line_start[i] if k else 0
-    map_offs = np.empty(n + 1, np.int32)
-    key_offs = np.empty(n * k + 1, np.int32)
-    val_offs = np.empty(n * k + 1, np.int32)
-    key_data = np.empty(max(n * name_offs[k], 1), np.uint8)
-    val_data = np.empty(max(value_cap, 1), np.uint8)
-    e = 0
-    kb = 0
-    vb = 0
-    key_offs[0] = 0
-    val_offs[0] = 0
-    # The keys of a row depend only on which of its columns are set: the keys of the last pattern are kept
-    # whole and copied in one run (rows of one log mostly repeat a pattern).
-    pat_keys = np.empty(max(name_offs[k], 1), np.uint8)
-    pat_ends = np.empty(k, np.int64)
-    last = np.zeros(k, np.uint8)
-    for r in range(n):
-        i = rows[r]
-        map_offs[r] = e
-        same = r > 0
-        for x in range(k):
-            s = state[r, cols[x]]
-            if (s == 0) != (last[x] == 0):
-                same = False
-            last[x] = s
-        if not same:
-            p = 0
-            m = 0
-            for x in range(k):
-                if last[x] != 0:
-                    for j in range(name_offs[x], name_offs[x + 1]):
-                        pat_keys[p] = names[j]
-                        p += 1
-                    pat_ends[m] = p
-                    m += 1
-        m = 0
-        for x in range(k):
-            s = last[x]
-            if s == 0:
-                continue
-            c = cols[x]
-            if s == 1:
-                b = ends[i, c]
-                a = line_start[i] if c == 0 else min(ends[i, c - 1] + 1, b)
-                for j in range(a, b):
-                    val_data[vb] = data[j]
-                    vb += 1
-            e += 1
-            key_offs[e] = kb + pat_ends[m]
-            val_offs[e] = vb
-            m += 1
-        if m:
-            for j in range(pat_ends[m - 1]):
-                key_data[kb + j] = pat_keys[j]
-            kb += pat_ends[m - 1]
-    map_offs[n] = e
-    return map_offs, key_offs, val_offs, key_data, val_data, e, kb, vb
-
-
-def extra_column(names: list[str], data: np.ndarray, ends: np.ndarray, line_start: np.ndarray, rows: np.ndarray,
-                 cols: np.ndarray, state: np.ndarray) -> pa.Array:
-    """The ``extra`` map (``name -> text``) of the columns ``cols`` (named ``names``) for the lines ``rows``.
-
-    ``cols`` must be in increasing order (the last one bounds the bytes a row can hold).
-    Unset values (state 0) are left out, the empty marker (2) is an empty string.
-    """
-    encoded = [m.encode() for m in names]
-    name_buf = np.frombuffer(b"".join(encoded) or b"\0", np.uint8)
-    name_offs = np.concatenate(([0], np.cumsum([len(m) for m in encoded]))).astype(np.int64)
-    map_offs, key_offs, val_offs, key_data, val_data, e, kb, vb = _extra(
-        data, ends, line_start, rows, cols, state, name_buf, name_offs)
-    keys = pa.StringArray.from_buffers(e, pa.py_buffer(key_offs[: e + 1]), pa.py_buffer(key_data[: max(kb, 1)]))
-    values = pa.StringArray.from_buffers(e, pa.py_buffer(val_offs[: e + 1]), pa.py_buffer(val_data[: max(vb, 1)]))
-    return pa.MapArray.from_arrays(pa.array(map_offs), keys, values).cast(EXTRA)
 
 
 def scanned_map(map_offs: np.ndarray, key_offs: np.ndarray, val_offs: np.ndarray, key_data: np.ndarray,

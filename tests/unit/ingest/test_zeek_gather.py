@@ -1,4 +1,4 @@
-"""Text columns and the extra map gathered from TSV field ends agree with the per-column span path."""
+"""Text columns and the extra map built from TSV field ends (and in the scan kernel) agree with the span path."""
 
 from __future__ import annotations
 
@@ -11,12 +11,26 @@ from hypothesis import strategies as st
 
 from netspot.ingest._delimited import gather, tokenize
 from netspot.ingest._extra import span_map
-from netspot.ingest._zeek_gather import extra_column, text_columns
+from netspot.ingest._zeek_gather import scanned_map, text_columns
+from netspot.ingest._zeek_spans import TEXT, scan_rows
 from netspot.ingest.base import Source
 from netspot.ingest.flow.zeek_conn import ZeekConnReader
 from netspot.ingest.quarantine import Quarantine
 
 _VALUE = st.sampled_from(["-", "(empty)", "", "x", "10.0.0.1", "Benign", "a,b", "ShADadFf", "é"])
+
+
+def _scan_extra(tok: object, rows: np.ndarray, cols: np.ndarray, names: list[str]) -> pa.Array:
+    """The extra map the scan kernel builds for text columns ``cols`` of the rows ``rows``."""
+    data, ends, starts = tok.data, tok.ends, tok.line_start  # type: ignore[attr-defined]
+    m = ends.shape[1]
+    encoded = [n.encode() for n in names]
+    name_buf = np.frombuffer(b"".join(encoded) or b"\0", np.uint8)
+    name_offs = np.concatenate(([0], np.cumsum([len(e) for e in encoded]))).astype(np.int64)
+    parsed = scan_rows(data, ends, starts, rows, np.full(m, TEXT, np.int64), np.zeros(m, np.int64),
+                       np.frombuffer(b"-", np.uint8), np.frombuffer(b"(empty)", np.uint8), 0, 0,
+                       np.full(m, -np.inf), np.full(m, np.inf), cols, name_buf, name_offs)
+    return scanned_map(*parsed[5])
 
 
 def _table(lines: list[list[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -29,7 +43,7 @@ def _table(lines: list[list[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 @settings(max_examples=60, deadline=None)
 @given(st.integers(1, 5).flatmap(lambda k: st.lists(st.lists(_VALUE, min_size=k, max_size=k), min_size=1,
                                                       max_size=20)))
-def test_extra_map_from_field_ends_equals_the_span_map(lines: list[list[str]]) -> None:
+def test_extra_map_of_the_scan_kernel_equals_the_span_map(lines: list[list[str]]) -> None:
     tok, state, rows = _table(lines)
     k = len(lines[0])
     names = [f"c{j}" for j in range(k)]
@@ -40,7 +54,7 @@ def test_extra_map_from_field_ends_equals_the_span_map(lines: list[list[str]]) -
         starts[j], ends[j] = tok.span(j)
     ends = np.where(state.T == 2, starts, ends)
     want = span_map(names, valid, starts, ends, tok.data).to_pylist()
-    assert extra_column(names, tok.data, tok.ends, tok.line_start, rows, np.arange(k), state).to_pylist() == want
+    assert _scan_extra(tok, rows, np.arange(k), names).to_pylist() == want
 
 
 @settings(max_examples=60, deadline=None)
@@ -63,8 +77,7 @@ def test_a_subset_of_rows_is_gathered_in_the_order_given() -> None:
     rows = np.array([2, 0])
     assert text_columns(tok.data, tok.ends, tok.line_start, rows, np.array([0, 1]), np.ones(2, np.bool_),
                         state[rows])[1].to_pylist() == ["3", "1"]
-    assert extra_column(["k"], tok.data, tok.ends, tok.line_start, rows, np.array([1]), state[rows]).to_pylist() \
-        == [[("k", "3")], [("k", "1")]]
+    assert _scan_extra(tok, rows, np.array([1]), ["k"]).to_pylist() == [[("k", "3")], [("k", "1")]]
 
 
 def test_extra_of_rows_around_bad_and_general_rows_stays_with_its_row(tmp_path: Path) -> None:
