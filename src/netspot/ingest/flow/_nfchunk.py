@@ -1,8 +1,8 @@
 """One chunk of nfdump text to FLOW columns and quarantine events, before its line numbers are known.
 
-A chunk (whole lines, from :func:`netspot.ingest._delimited.read_chunks`) is tokenized,
-its rows with the header's number of fields are parsed by :func:`._nfrows.convert_rows`
-in groups of at most ``batch_rows``, and the rest become :class:`Event`\\ s. Nothing here
+A chunk (whole lines, from :func:`netspot.ingest._delimited.read_chunks`) is split and
+its rows with the header's number of fields parsed in one pass (:func:`._nffused.fused`);
+they are cut into groups of at most ``batch_rows``, and the rest become :class:`Event`\\ s. Nothing here
 depends on what came before the chunk, so chunks convert in parallel threads (the numba
 kernels release the GIL); :mod:`._nfcsv` then numbers the lines in order, decides which
 wrong-length lines are nfdump's summary, and fills the quarantine.
@@ -194,7 +194,7 @@ def _convert_rows(f: Fused, rows: np.ndarray, plan: Plan, not_utf8: set[int], ev
             cols[target] = gather(data, spans[k, 0][sel], spans[k, 1][sel])
     for k, (name, (target, _)) in enumerate(INTS.items()):
         if plan.cols[ROLES.index(name)] >= 0:
-            cols[target] = pa.array(ints[k][sel].astype(FLOW.field(target).type.to_pandas_dtype()))
+            cols[target] = pa.array(ints[k][sel].astype(FLOW.field(target).type.to_pandas_dtype(), copy=False))
     p = proto[sel]
     known = p >= 0
     pos = np.where(known, _PROTO_POS[np.maximum(p, 0)], len(_PROTO_UNIQUE) - 1 - p - 1)
