@@ -94,10 +94,20 @@ def text_columns(data: np.ndarray, ends: np.ndarray, line_start: np.ndarray, row
     return arrays
 
 
+def _trim(a: np.ndarray, used: int) -> np.ndarray:
+    """The first ``used`` items of a buffer sized for the worst case; copied when most of it is unused.
+
+    A view would keep the whole buffer alive as long as the batch (the store holds batches
+    until a row group is full).
+    """
+    used = max(used, 1)
+    return a[:used].copy() if 2 * used < len(a) else a[:used]
+
+
 def scanned_map(map_offs: np.ndarray, key_offs: np.ndarray, val_offs: np.ndarray, key_data: np.ndarray,
                 val_data: np.ndarray, sizes: np.ndarray) -> pa.Array:
     """The ``extra`` map that :func:`._zeek_spans.scan_rows` built in its pass (arrays cut to their sizes)."""
     e, kb, vb, n = (int(v) for v in sizes)
-    keys = pa.StringArray.from_buffers(e, pa.py_buffer(key_offs[: e + 1]), pa.py_buffer(key_data[: max(kb, 1)]))
-    values = pa.StringArray.from_buffers(e, pa.py_buffer(val_offs[: e + 1]), pa.py_buffer(val_data[: max(vb, 1)]))
+    keys = pa.StringArray.from_buffers(e, pa.py_buffer(key_offs[: e + 1]), pa.py_buffer(_trim(key_data, kb)))
+    values = pa.StringArray.from_buffers(e, pa.py_buffer(val_offs[: e + 1]), pa.py_buffer(_trim(val_data, vb)))
     return pa.MapArray.from_arrays(pa.array(map_offs[: n + 1]), keys, values).cast(EXTRA)
