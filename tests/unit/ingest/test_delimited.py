@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 from pathlib import Path
 
@@ -119,3 +120,36 @@ def test_nfdump_reader_over_tiny_chunks_gives_the_same_flows_and_quarantine(
         (r["locator"], r["detail"], r["raw"]) for r in whole[1]
     ]
     assert skipped == whole[2] == {"nfdump summary line": 3}
+
+
+def _read_nfdump(path: Path) -> tuple[pa.Table, list[tuple[object, ...]], dict[str, int]]:
+    q = Quarantine(str(path), "nfdump-csv")
+    table = pa.Table.from_batches(list(NfdumpCsvReader().read(Source(path), q)), schema=NfdumpCsvReader().schema)
+    drained = q.drain()
+    rows = [(r["locator"], r["detail"], r["raw"]) for r in drained.to_pylist()] if drained is not None else []
+    return table, rows, dict(q.skipped)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 333, 4096, 0])  # 0: parts end exactly at the first line's end
+@pytest.mark.parametrize("last_newline", [True, False])
+def test_a_plain_file_read_in_parts_by_the_workers_equals_the_stream_read(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int, last_newline: bool
+) -> None:
+    text = (data / "nfdump" / "stock-171-bad-rows.csv").read_bytes()
+    lines = text.split(b"\n")
+    lines.insert(3, lines[2][:-1] + b"," + b"x" * 5000)  # a long bad line, longer than a part's tail read
+    lines.insert(5, b"")  # a blank line
+    text = b"\n".join(lines).rstrip(b"\n") + (b"\n" if last_newline else b"")
+    chunk = chunk or len(lines[1]) + 1
+    plain = tmp_path / "flows.csv"
+    plain.write_bytes(text)
+    gz = tmp_path / "flows.csv.gz"
+    gz.write_bytes(gzip.compress(text))  # read as a stream: the reference
+    monkeypatch.setattr(_nfcsv, "_TAIL", 16)
+    monkeypatch.setattr(_nfcsv, "CHUNK_BYTES", chunk)
+    parts = _read_nfdump(plain)
+    stream = _read_nfdump(gz)
+    assert parts[0].equals(stream[0])
+    assert parts[1] == stream[1]
+    assert parts[2] == stream[2]
+    assert parts[0].num_rows > 0 and parts[1]

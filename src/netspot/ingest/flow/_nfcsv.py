@@ -20,17 +20,20 @@ is what nfdump prints when run with ``TZ=UTC`` (the NfcapdReader does so).
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import stat
 from collections import deque
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO
 
+import numpy as np
 import pyarrow as pa
 
 from netspot.errors import FormatError, Location
-from netspot.ingest._delimited import LineTooLongError, read_chunks
+from netspot.ingest._delimited import MAX_LINE_BYTES, LineTooLongError, read_chunks
 from netspot.ingest.base import BATCH_ROWS, Source, record_ids
 from netspot.ingest.flow._nfchunk import Chunk, Event, Plan, convert_chunk
 from netspot.ingest.quarantine import Quarantine, QuarantineReason
@@ -48,6 +51,8 @@ WORKERS = max(1, min(2, os.cpu_count() or 1))
 CHUNK_BYTES = 2 << 20
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+#: Bytes a part reads past its end for the line that straddles it (longer lines read more).
+_TAIL = 64 << 10
 
 
 def parse_header(line: bytes, path: str) -> list[str]:
@@ -103,9 +108,20 @@ def read_flows(
     seq = _Sequencer(len(names), src, q, word, line0, record0)
     pending: deque[Future[Chunk]] = deque()
     pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="netspot-nfcsv")
+    region = _file_region(fh)
     try:
-        for data in read_chunks(fh, CHUNK_BYTES):
-            pending.append(pool.submit(convert_chunk, data, plan, BATCH_ROWS))
+        if region is None:  # a pipe or a decompressing stream: read here, in order
+            tasks: Iterator[tuple[Callable[..., Chunk], tuple[object, ...]]] = (
+                (convert_chunk, (data, plan, BATCH_ROWS)) for data in read_chunks(fh, CHUNK_BYTES)
+            )
+        else:  # a plain file: each worker reads its own part (the copy from the page cache leaves this thread)
+            fd, first, size = region
+            tasks = (
+                (_convert_part, (fd, a, min(a + CHUNK_BYTES, size), first, size, plan))
+                for a in range(first, size, CHUNK_BYTES)
+            )
+        for fn, args in tasks:
+            pending.append(pool.submit(fn, *args))
             if len(pending) > WORKERS:  # keep the workers busy, and memory bounded
                 yield from seq.emit(pending.popleft().result())
         while pending:
@@ -117,6 +133,52 @@ def read_flows(
             f.cancel()
         pool.shutdown(wait=True)
     return seq.lines - seq.noise
+
+
+def _file_region(fh: IO[bytes]) -> tuple[int, int, int] | None:
+    """(descriptor, offset of the next unread byte, size) when ``fh`` is a plain file opened for reading."""
+    if type(fh) is not io.BufferedReader or not isinstance(fh.raw, io.FileIO):
+        return None
+    try:
+        fd = fh.fileno()
+        st = os.fstat(fd)
+        first = fh.tell()
+    except (OSError, ValueError):
+        return None
+    return (fd, first, st.st_size) if stat.S_ISREG(st.st_mode) else None
+
+
+def _convert_part(fd: int, a: int, b: int, first: int, size: int, plan: Plan) -> Chunk:
+    """Read and convert the lines of the file that start in bytes ``a``..``b - 1`` (runs in a worker thread).
+
+    Parts cut the file at fixed offsets and a line belongs to the part its first byte is in:
+    a part reads from the first line start at or after ``a`` (``first`` is the text's start;
+    elsewhere a line starts after the first newline at or after ``a - 1``) to the end of the
+    line that holds byte ``b - 1``. A file cut short meanwhile reads as ending there.
+    """
+    lo = a if a == first else a - 1
+    head = os.pread(fd, b - lo + _TAIL, lo)
+    start = 0
+    if a != first:
+        k = head.find(b"\n", 0, b - lo)
+        if k < 0:  # no line starts in this part: it is inside one long line
+            return convert_chunk(np.empty(0, np.uint8), plan, BATCH_ROWS)
+        start = k + 1
+    if lo + start >= b:
+        return convert_chunk(np.empty(0, np.uint8), plan, BATCH_ROWS)
+    end = head.find(b"\n", b - 1 - lo)  # the end of the line holding byte b - 1
+    blobs = [head]
+    got = len(head)
+    while end < 0 and len(blobs[-1]) and lo + got < size:  # that line is longer than _TAIL
+        if got > MAX_LINE_BYTES + CHUNK_BYTES + _TAIL:
+            raise LineTooLongError(f"a line longer than {MAX_LINE_BYTES} bytes")
+        more = os.pread(fd, max(_TAIL, got), lo + got)
+        k = more.find(b"\n")
+        end = got + k if k >= 0 else -1
+        blobs.append(more)
+        got += len(more)
+    blob = b"".join(blobs) if len(blobs) > 1 else head
+    return convert_chunk(np.frombuffer(blob, np.uint8)[start : len(blob) if end < 0 else end + 1], plan, BATCH_ROWS)
 
 
 class _Sequencer:
