@@ -1,8 +1,8 @@
 """One chunk of nfdump text to FLOW columns and quarantine events, before its line numbers are known.
 
-A chunk (whole lines, from :func:`netspot.ingest._delimited.read_chunks`) is split and
-its rows with the header's number of fields parsed in one pass (:func:`._nffused.fused`);
-they are cut into groups of at most ``batch_rows``, and the rest become :class:`Event`\\ s. Nothing here
+A chunk (whole lines, from :func:`netspot.ingest._delimited.read_chunks`) is tokenized,
+its rows with the header's number of fields are parsed by :func:`._nfrows.convert_rows`
+in groups of at most ``batch_rows``, and the rest become :class:`Event`\\ s. Nothing here
 depends on what came before the chunk, so chunks convert in parallel threads (the numba
 kernels release the GIL); :mod:`._nfcsv` then numbers the lines in order, decides which
 wrong-length lines are nfdump's summary, and fills the quarantine.
@@ -17,10 +17,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from netspot.ingest._delimited import Tokens, gather
-from netspot.ingest.flow._nffused import Fused, fused
+from netspot.ingest._delimited import Tokens, gather, tokenize
 from netspot.ingest.flow._nfparse import PROTO_NAMES
-from netspot.ingest.flow._nfrows import CHECKS, INTS, ROLES, extra_runs, extras_fill
+from netspot.ingest.flow._nfrows import CHECKS, INTS, ROLES, convert_rows, extras
 from netspot.ingest.quarantine import QuarantineReason
 from netspot.schema import FLOW, TIMESTAMP
 
@@ -88,7 +87,6 @@ class Plan:
     keys: np.ndarray  #: extra names, concatenated bytes
     key_off: np.ndarray
     source: pa.Array
-    runs: np.ndarray  #: runs of adjacent whole extra columns (:func:`._nfrows.extra_runs`)
 
     @classmethod
     def make(cls, names: list[str], reader: str) -> Plan:
@@ -110,11 +108,10 @@ class Plan:
         encoded = [k.encode() for k in keys]
         off = np.zeros(len(keys) + 1, np.int32)
         np.cumsum([len(k) for k in encoded], out=off[1:])
-        xc, xs = np.array(xcol, np.int64), np.array(xsub, np.int64)
         return cls(
-            tuple(names), reader, np.array(roles, np.int64), xc, xs,
+            tuple(names), reader, np.array(roles, np.int64), np.array(xcol, np.int64), np.array(xsub, np.int64),
             np.frombuffer(b"".join(encoded) or b"\0", np.uint8), off,
-            pa.array([reader], pa.string()), extra_runs(xc, xs),
+            pa.array([reader], pa.string()),
         )  # fmt: skip
 
     def check_name(self, code: int) -> str:
@@ -124,8 +121,7 @@ class Plan:
 
 def convert_chunk(data: np.ndarray, plan: Plan, batch_rows: int) -> Chunk:
     """Tokenize and convert one chunk (runs in a worker thread: touches nothing shared)."""
-    f = fused(data, plan)
-    tok = f.tokens
+    tok = tokenize(data, ord(","), len(plan.names))
     out = Chunk(tok.n)
     if tok.clean:
         rows_all = np.arange(tok.n, dtype=np.int64)
@@ -138,7 +134,7 @@ def convert_chunk(data: np.ndarray, plan: Plan, batch_rows: int) -> Chunk:
     not_utf8 = set() if tok.ascii else _not_utf8(tok, rows_all)
     for start in range(0, len(rows_all), batch_rows):
         rows = rows_all[start : start + batch_rows]
-        part = _convert_rows(f, rows, plan, not_utf8, out.events)
+        part = _convert_rows(tok, rows, plan, not_utf8, out.events)
         if part is not None:
             out.parts.append(part)
     out.events.sort(key=lambda e: e.rel)
@@ -160,14 +156,9 @@ def _not_utf8(tok: Tokens, rows: np.ndarray) -> set[int]:
     return bad
 
 
-def _convert_rows(f: Fused, rows: np.ndarray, plan: Plan, not_utf8: set[int], events: list[Event]) -> Part | None:
-    tok = f.tokens
+def _convert_rows(tok: Tokens, rows: np.ndarray, plan: Plan, not_utf8: set[int], events: list[Event]) -> Part | None:
     data = tok.data
-    if len(rows) and int(rows[-1]) - int(rows[0]) + 1 == len(rows):  # consecutive lines: views, no copy
-        at: slice | np.ndarray = slice(int(rows[0]), int(rows[-1]) + 1)
-    else:
-        at = rows
-    times, ints, spans, proto, fail = f.times[:, at], f.ints[:, at], f.spans[:, :, at], f.proto[at], f.fail[at]
+    times, ints, spans, proto, fail = convert_rows(data, tok.ends, tok.line_start, rows, plan.cols)
     unknown = np.flatnonzero((proto == -1) & (fail < 0))
     extra_names: list[str] = []
     if len(unknown):
@@ -187,7 +178,7 @@ def _convert_rows(f: Fused, rows: np.ndarray, plan: Plan, not_utf8: set[int], ev
         "te": _timestamps(times[1][sel]),
         "td": pa.array(times[2][sel] / 1000.0),
         "source": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), plan.source),
-        "extra": _extras(f, rows[sel], plan, n),
+        "extra": _extras(tok, rows[sel], plan, n),
     }
     for k, target in enumerate(("sip", "dip", "rip", "flags")):
         if plan.cols[ROLES.index(("sa", "da", "ra", "flg")[k])] >= 0:
@@ -262,7 +253,7 @@ def _bad_row(tok: Tokens, i: int, code: int, plan: Plan, not_utf8: set[int]) -> 
     return Event(i, "value", raw, reason=reason, detail=f"column {name!r}: expected {expected}, got {got!r}")
 
 
-def _extras(f: Fused, rows: np.ndarray, plan: Plan, n: int) -> pa.Array:
+def _extras(tok: Tokens, rows: np.ndarray, plan: Plan, n: int) -> pa.Array:
     """The unmapped columns whose value is not nfdump's 'absent' (zeros, epoch) as a map per row.
 
     nfdump prints every extension it does not have as zeros, so keeping only set values loses
@@ -270,10 +261,9 @@ def _extras(f: Fused, rows: np.ndarray, plan: Plan, n: int) -> pa.Array:
     """
     if len(plan.xcol) == 0:
         return pa.nulls(n, _EXTRA_TYPE)
-    tok = f.tokens
-    offsets, koff, kdata, voff, vdata = extras_fill(
-        tok.data, tok.ends, tok.line_start, np.ascontiguousarray(rows, np.int64), f.mask, f.xn, f.xkb, f.xvb,
-        plan.xcol, plan.xsub, plan.keys, plan.key_off,
+    offsets, koff, kdata, voff, vdata = extras(
+        tok.data, tok.ends, tok.line_start, np.ascontiguousarray(rows, np.int64), plan.xcol, plan.xsub, plan.keys,
+        plan.key_off,
     )  # fmt: skip
     m = len(koff) - 1
     keys = pa.Array.from_buffers(pa.string(), m, [None, pa.py_buffer(koff), pa.py_buffer(kdata)])

@@ -4,11 +4,12 @@ One parser serves both readers of :mod:`netspot.ingest.flow.nfdump`: the CSV fil
 ``nfdump -o csv`` (and Apache Spot's modified nfdump) print, and the ``-o fmt:`` text that
 :class:`~netspot.ingest.flow.nfdump.NfcapdReader` streams out of the nfdump binary.
 
-The text is read in chunks of whole lines and split by a numba kernel fused with the row
-kernels (:mod:`._nffused`: no quoting, one row per physical line), which validate and
-convert every mapped column straight from the field spans (:mod:`._nfchunk`). Chunks
-convert in :data:`WORKERS` threads while the caller writes the previous batches; this
-module numbers their lines in order and fills the quarantine. A line with the wrong
+The text is read in chunks of whole lines (a plain file by the worker threads themselves,
+in parts at fixed offsets) and split by the numba tokenizer of
+:mod:`netspot.ingest._delimited` (no quoting, one row per physical line); the row kernels
+of :mod:`._nfrows` validate and convert every mapped column straight from the field spans
+(:mod:`._nfchunk`). Chunks convert in :data:`WORKERS` threads while the caller writes the
+previous batches; this module numbers their lines in order and fills the quarantine. A line with the wrong
 number of fields is quarantined as FIELD_COUNT, a row whose time does not parse as
 BAD_TIMESTAMP, one whose port, count or address does not parse, or that is
 not UTF-8, as BAD_VALUE. nfdump's closing summary (``Summary`` and the two lines after it)

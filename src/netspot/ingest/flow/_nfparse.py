@@ -41,7 +41,6 @@ __all__ = [
     "parse_time",
     "parse_uint",
     "time_span",
-    "time_span_cached",
     "uint_span",
 ]
 
@@ -88,17 +87,6 @@ def _trim(data: np.ndarray, a: int, b: int) -> tuple[int, int]:  # pragma: no co
 @nb.njit(cache=True, nogil=True)
 def uint_span(data: np.ndarray, a: int, b: int, letters: bool, dotted: bool) -> tuple[int, bool]:  # pragma: no cover
     """An unsigned integer of at most 18 digits in ``data[a:b]`` (blanks around ignored): (value, ok)."""
-    if 0 < b - a <= 18:  # fast path: digits only, the common case
-        v = 0
-        j = a
-        while j < b:
-            d = int(data[j]) - _ZERO
-            if d < 0 or d > 9:
-                break
-            v = v * 10 + d
-            j += 1
-        if j == b:
-            return v, True
     a, b = _trim(data, a, b)
     if b - a == 1 and letters and (data[a] == 73 or data[a] == 69):  # 'I' ingress, 'E' egress
         return (0 if data[a] == 73 else 1), True
@@ -161,59 +149,23 @@ def time_span(data: np.ndarray, a: int, b: int) -> tuple[int, bool]:  # pragma: 
     d = _digits(data, a + 8, 2)
     h = _digits(data, a + 11, 2)
     mi = _digits(data, a + 14, 2)
-    if y < 0 or mo < 1 or mo > 12 or d < 1 or h < 0 or h > 23 or mi < 0 or mi > 59:
+    s = _digits(data, a + 17, 2)
+    if y < 0 or mo < 1 or mo > 12 or d < 1 or h < 0 or h > 23 or mi < 0 or mi > 59 or s < 0 or s > 59:
         return 0, False
     leap = (y % 4 == 0 and y % 100 != 0) or y % 400 == 0
     if d > _MDAYS[mo - 1] + (1 if (mo == 2 and leap) else 0):
         return 0, False
-    sf = _seconds_ms(data, a, b)
-    if sf < 0:
-        return 0, False
-    return ((_days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + sf, True
-
-
-@nb.njit(cache=True, nogil=True)
-def _seconds_ms(data: np.ndarray, a: int, b: int) -> int:  # pragma: no cover - numba
-    """Milliseconds into the minute of a trimmed time ``data[a:b]`` (``SS[.f{1,3}]`` from ``a + 17``); -1: bad."""
-    s = _digits(data, a + 17, 2)
-    if s < 0 or s > 59:
-        return -1
     frac = 0
     if b - a > 19:
         if data[a + 19] != 46:
-            return -1
+            return 0, False
         k = b - a - 20
         frac = _digits(data, a + 20, k)
         if frac < 0:
-            return -1
+            return 0, False
         for _ in range(3 - k):
             frac *= 10
-    return s * 1000 + frac
-
-
-@nb.njit(cache=True, nogil=True)
-def time_span_cached(data: np.ndarray, a: int, b: int, cache: np.ndarray) -> tuple[int, bool]:  # pragma: no cover
-    """:func:`time_span`, reusing the minute of the last time parsed (``cache``: its start, its minute in ms).
-
-    Flows come in time order, so most times share their ``YYYY-MM-DD HH:MM`` with the one
-    before: comparing those 16 bytes replaces the date's validation and arithmetic. Start
-    with ``cache[0] = -1``; it must refer to the same ``data``.
-    """
-    a, b = _trim(data, a, b)
-    p = cache[0]
-    if p >= 0 and 19 <= b - a <= 23 and b - a != 20 and data[a + 16] == 58:
-        j = 0
-        while j < 16 and data[a + j] == data[p + j]:
-            j += 1
-        if j == 16:
-            sf = _seconds_ms(data, a, b)
-            if sf >= 0:
-                return cache[1] + sf, True
-    v, ok = time_span(data, a, b)
-    if ok:
-        cache[0] = a
-        cache[1] = v - v % 60000
-    return v, ok
+    return ((_days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + s * 1000 + frac, True
 
 
 @nb.njit(cache=True, nogil=True)
@@ -252,8 +204,6 @@ def ip_span(data: np.ndarray, a: int, b: int) -> bool:  # pragma: no cover - num
     a, b = _trim(data, a, b)
     if b <= a or b - a > 45:
         return False
-    if _dotted(data, a, b):  # IPv4, the common case: one pass
-        return True
     colons = 0
     for j in range(a, b):
         if data[j] == 58:
@@ -264,12 +214,8 @@ def ip_span(data: np.ndarray, a: int, b: int) -> bool:  # pragma: no cover - num
             if not (c == 58 or c == 46 or _ZERO <= c <= _NINE or 97 <= c <= 102 or 65 <= c <= 70):
                 return False
         return True
-    return False
-
-
-@nb.njit(cache=True, nogil=True)
-def _dotted(data: np.ndarray, a: int, b: int) -> bool:  # pragma: no cover - numba
-    """Whether ``data[a:b]`` (trimmed) is a dotted IPv4 address."""
+    if colons:
+        return False
     dots = 0
     octet = 0
     nd = 0

@@ -1,13 +1,12 @@
-"""The nfdump row kernels: every mapped column of a line parsed in one numba pass over its field spans.
+"""The nfdump row kernels: every mapped column of a batch of lines parsed in one numba pass over the spans.
 
-:func:`convert_row` parses one line of a :class:`~netspot.ingest._delimited.Tokens`
-(times, duration, addresses, integers and the protocol, with the ``*_span`` functions of
-:mod:`._nfparse`) into the values, the trimmed spans of the text columns, and the first
-check that failed (``-1``: none), in the order the reader reports them (:data:`CHECKS`);
-:func:`convert_rows` does so for many lines. :func:`extras_row` marks a line's unmapped
-columns that are set (not nfdump's zeros), and :func:`extras_fill` builds the ``extra``
-map of the marked ones straight from the spans: when nothing is set, which is the common
-case, no string column is made at all. :mod:`._nffused` calls both per line, as it splits it.
+:func:`convert_rows` walks the rows of a :class:`~netspot.ingest._delimited.Tokens` once,
+parsing times, duration, addresses, integers and the protocol with the ``*_span``
+functions of :mod:`._nfparse`; it returns the values, the trimmed spans of the text
+columns, and per row the first check that failed (``-1``: none), in the order the reader
+reports them (:data:`CHECKS`). :func:`extras` builds the ``extra`` map of the unmapped
+columns that are set (not nfdump's zeros) straight from the spans: when nothing is set,
+which is the common case, no string column is made at all.
 
 Examples
 --------
@@ -26,21 +25,11 @@ from netspot.ingest.flow._nfparse import (
     default_span,
     duration_span,
     ip_span,
-    time_span_cached,
+    time_span,
     uint_span,
 )
 
-__all__ = [
-    "CHECKS",
-    "INTS",
-    "ROLES",
-    "convert_row",
-    "convert_rows",
-    "extra_runs",
-    "extras_fill",
-    "extras_row",
-    "proto_code",
-]
+__all__ = ["CHECKS", "INTS", "ROLES", "convert_rows", "extras", "proto_code"]
 
 #: nfdump column -> (FLOW column, maximum value) of the unsigned integers, in the order they are checked.
 INTS: dict[str, tuple[str, int]] = {
@@ -150,83 +139,67 @@ def convert_rows(
     check, -1 when the row is good).
     """
     n = len(rows)
+    nint = len(_TOPS)
     times = np.zeros((3, n), np.int64)
-    ints = np.zeros((len(_TOPS), n), np.int64)
+    ints = np.zeros((nint, n), np.int64)
     spans = np.zeros((4, 2, n), np.int32)
     proto = np.zeros(n, np.int32)
     fail = np.full(n, -1, np.int32)
-    tcache = np.full(2, -1, np.int64)
     for r in range(n):
-        convert_row(data, ends, line_start, rows[r], cols, r, times, ints, spans, proto, fail, tcache)
+        i = rows[r]
+        a, b = field_span(ends, line_start, i, cols[0])
+        ts, ok = time_span(data, a, b)
+        if not ok:
+            fail[r] = 0
+            continue
+        te = ts
+        if cols[1] >= 0:
+            a, b = field_span(ends, line_start, i, cols[1])
+            te, ok = time_span(data, a, b)
+            if not ok:
+                fail[r] = 1
+                continue
+        td = te - ts
+        if cols[2] >= 0:
+            a, b = field_span(ends, line_start, i, cols[2])
+            td, ok = duration_span(data, a, b)
+            if not ok:
+                fail[r] = 2
+                continue
+            if cols[1] < 0:
+                te = ts + td
+        times[0, r], times[1, r], times[2, r] = ts, te, td
+        bad = -1
+        for k in range(3):  # sa, da, ra
+            if cols[3 + k] >= 0:
+                a, b = field_span(ends, line_start, i, cols[3 + k])
+                if not ip_span(data, a, b):
+                    bad = 3 + k
+                    break
+                spans[k, 0, r], spans[k, 1, r] = _wtrim(data, a, b)
+        if bad < 0:
+            for k in range(nint):
+                c = cols[_INT0 + k]
+                if c >= 0:
+                    a, b = field_span(ends, line_start, i, c)
+                    v, ok = uint_span(data, a, b, _LETTERS[k], _DOTTED[k])
+                    if not ok or v > _TOPS[k]:
+                        bad = 6 + k
+                        break
+                    ints[k, r] = v
+        if bad < 0:
+            a, b = field_span(ends, line_start, i, cols[_PR])
+            p = proto_code(data, a, b)
+            proto[r] = p
+            if p == -2 or p == -3:
+                bad = _CHECK_PR
+        if bad >= 0:
+            fail[r] = bad
+            continue
+        if cols[_FLG] >= 0:
+            a, b = field_span(ends, line_start, i, cols[_FLG])
+            spans[3, 0, r], spans[3, 1, r] = _wtrim(data, a, b)
     return times, ints, spans, proto, fail
-
-
-@nb.njit(cache=True, nogil=True)
-def convert_row(
-    data: np.ndarray,
-    ends: np.ndarray,
-    line_start: np.ndarray,
-    i: int,
-    cols: np.ndarray,
-    r: int,
-    times: np.ndarray,
-    ints: np.ndarray,
-    spans: np.ndarray,
-    proto: np.ndarray,
-    fail: np.ndarray,
-    tcache: np.ndarray,
-) -> None:  # pragma: no cover - numba
-    """Parse line ``i`` into position ``r`` of the output arrays of :func:`convert_rows`.
-
-    ``tcache`` is the minute cache of :func:`._nfparse.time_span_cached` (two int64, -1 at first).
-    """
-    a, b = field_span(ends, line_start, i, cols[0])
-    ts, ok = time_span_cached(data, a, b, tcache)
-    if not ok:
-        fail[r] = 0
-        return
-    te = ts
-    if cols[1] >= 0:
-        a, b = field_span(ends, line_start, i, cols[1])
-        te, ok = time_span_cached(data, a, b, tcache)
-        if not ok:
-            fail[r] = 1
-            return
-    td = te - ts
-    if cols[2] >= 0:
-        a, b = field_span(ends, line_start, i, cols[2])
-        td, ok = duration_span(data, a, b)
-        if not ok:
-            fail[r] = 2
-            return
-        if cols[1] < 0:
-            te = ts + td
-    times[0, r], times[1, r], times[2, r] = ts, te, td
-    for k in range(3):  # sa, da, ra
-        if cols[3 + k] >= 0:
-            a, b = field_span(ends, line_start, i, cols[3 + k])
-            if not ip_span(data, a, b):
-                fail[r] = 3 + k
-                return
-            spans[k, 0, r], spans[k, 1, r] = _wtrim(data, a, b)
-    for k in range(len(_TOPS)):
-        c = cols[_INT0 + k]
-        if c >= 0:
-            a, b = field_span(ends, line_start, i, c)
-            v, ok = uint_span(data, a, b, _LETTERS[k], _DOTTED[k])
-            if not ok or v > _TOPS[k]:
-                fail[r] = 6 + k
-                return
-            ints[k, r] = v
-    a, b = field_span(ends, line_start, i, cols[_PR])
-    p = proto_code(data, a, b)
-    proto[r] = p
-    if p == -2 or p == -3:
-        fail[r] = _CHECK_PR
-        return
-    if cols[_FLG] >= 0:
-        a, b = field_span(ends, line_start, i, cols[_FLG])
-        spans[3, 0, r], spans[3, 1, r] = _wtrim(data, a, b)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -270,69 +243,11 @@ def _all_zeroish(data: np.ndarray, a: int, b: int) -> bool:  # pragma: no cover 
 
 
 @nb.njit(cache=True, nogil=True)
-def extra_runs(xcol: np.ndarray, xsub: np.ndarray) -> np.ndarray:  # pragma: no cover - numba
-    """Starts of the runs of adjacent whole extra columns, then ``len(xcol)``: run t is extras runs[t]..runs[t+1]-1."""
-    m = len(xcol)
-    runs = np.zeros(m + 1, np.int64)
-    nruns = 0
-    for j in range(m):
-        if j == 0 or xsub[j] >= 0 or xsub[j - 1] >= 0 or xcol[j] != xcol[j - 1] + 1:
-            runs[nruns] = j
-            nruns += 1
-    runs[nruns] = m
-    return runs[: nruns + 1].copy()
-
-
-@nb.njit(cache=True, nogil=True)
-def extras_row(
-    data: np.ndarray,
-    ends: np.ndarray,
-    line_start: np.ndarray,
-    i: int,
-    runs: np.ndarray,
-    xcol: np.ndarray,
-    xsub: np.ndarray,
-    key_off: np.ndarray,
-    tok: np.ndarray,
-    mask: np.ndarray,
-) -> tuple[int, int, int]:  # pragma: no cover - numba
-    """Mark in ``mask[i]`` (one per extra) the set extras of line ``i``; (how many, key bytes, value bytes).
-
-    An extra is set when it is not nfdump's rendering of an absent field. Runs of adjacent extra
-    columns are first checked as one span (all of it zeros, dots, colons, dashes, blanks and
-    commas means every field in it is absent), which is the common case, before field by field.
-    """
-    entries = 0
-    kbytes = 0
-    vbytes = 0
-    for t in range(len(runs) - 1):
-        j0, j1 = runs[t], runs[t + 1]
-        if xsub[j0] < 0:
-            a = field_span(ends, line_start, i, xcol[j0])[0]
-            b = field_span(ends, line_start, i, xcol[j1 - 1])[1]
-            if _all_zeroish(data, a, b):
-                continue
-        for j in range(j0, j1):
-            a, b = _extra_span(data, ends, line_start, i, xcol[j], xsub[j], tok)
-            if not default_span(data, a, b):
-                mask[i, j] = True
-                entries += 1
-                a, b = _wtrim(data, a, b)
-                vbytes += b - a
-                kbytes += key_off[j + 1] - key_off[j]
-    return entries, kbytes, vbytes
-
-
-@nb.njit(cache=True, nogil=True)
-def extras_fill(
+def extras(
     data: np.ndarray,
     ends: np.ndarray,
     line_start: np.ndarray,
     rows: np.ndarray,
-    mask: np.ndarray,
-    xn: np.ndarray,
-    xkb: np.ndarray,
-    xvb: np.ndarray,
     xcol: np.ndarray,
     xsub: np.ndarray,
     keys: np.ndarray,
@@ -341,22 +256,44 @@ def extras_fill(
     """The set extras of ``rows`` as map buffers: (map offsets, key offsets, key bytes, value offsets, value bytes).
 
     Extra ``j`` is column ``xcol[j]`` (label ``xsub[j]`` of it for ``%mpls``), named
-    ``keys[key_off[j]:key_off[j + 1]]``; its value is kept, blanks trimmed. Which extras are set
-    comes from :func:`extras_row`: ``mask``, ``xn`` (entries), ``xkb`` and ``xvb`` (key and
-    value bytes) are indexed by line.
+    ``keys[key_off[j]:key_off[j + 1]]``; its value is kept, blanks trimmed, when it is not
+    nfdump's rendering of an absent field. Runs of adjacent extra columns are first checked
+    as one span (all of it zeros, dots, colons, dashes, blanks and commas means every field
+    in it is absent), which is the common case, before field by field.
     """
     n = len(rows)
     m = len(xcol)
+    runs = np.zeros(m + 1, np.int64)  # extras runs[t]..runs[t + 1] - 1 are adjacent whole columns
+    nruns = 0
+    for j in range(m):
+        if j == 0 or xsub[j] >= 0 or xsub[j - 1] >= 0 or xcol[j] != xcol[j - 1] + 1:
+            runs[nruns] = j
+            nruns += 1
+    runs[nruns] = m
+    tok = np.zeros(20, np.int64)
+    mask = np.zeros((n, m), np.bool_)
     offsets = np.zeros(n + 1, np.int32)
     kbytes = 0
     vbytes = 0
+    entries = 0
     for r in range(n):
         i = rows[r]
-        offsets[r + 1] = offsets[r] + xn[i]
-        kbytes += xkb[i]
-        vbytes += xvb[i]
-    entries = offsets[n]
-    tok = np.zeros(20, np.int64)
+        for t in range(nruns):
+            j0, j1 = runs[t], runs[t + 1]
+            if xsub[j0] < 0:
+                a = field_span(ends, line_start, i, xcol[j0])[0]
+                b = field_span(ends, line_start, i, xcol[j1 - 1])[1]
+                if _all_zeroish(data, a, b):
+                    continue
+            for j in range(j0, j1):
+                a, b = _extra_span(data, ends, line_start, i, xcol[j], xsub[j], tok)
+                if not default_span(data, a, b):
+                    mask[r, j] = True
+                    entries += 1
+                    a, b = _wtrim(data, a, b)
+                    vbytes += b - a
+                    kbytes += key_off[j + 1] - key_off[j]
+        offsets[r + 1] = entries
     koff = np.zeros(entries + 1, np.int32)
     voff = np.zeros(entries + 1, np.int32)
     kdata = np.empty(max(kbytes, 1), np.uint8)
@@ -365,11 +302,10 @@ def extras_fill(
     for r in range(n):
         if offsets[r + 1] == offsets[r]:
             continue
-        i = rows[r]
         for j in range(m):
-            if xsub[j] == 0 or mask[i, j]:
-                a, b = _extra_span(data, ends, line_start, i, xcol[j], xsub[j], tok)
-            if mask[i, j]:
+            if xsub[j] == 0 or mask[r, j]:
+                a, b = _extra_span(data, ends, line_start, rows[r], xcol[j], xsub[j], tok)
+            if mask[r, j]:
                 a, b = _wtrim(data, a, b)
                 o = koff[e]
                 for x in range(key_off[j], key_off[j + 1]):
