@@ -21,7 +21,7 @@ from netspot.ingest._delimited import Tokens, gather, tokenize
 from netspot.ingest.flow._nfparse import PROTO_NAMES
 from netspot.ingest.flow._nfrows import CHECKS, INTS, ROLES, convert_rows, extras
 from netspot.ingest.quarantine import QuarantineReason
-from netspot.schema import FLOW, TIMESTAMP
+from netspot.schema import FLOW, TIMESTAMP, conform
 
 __all__ = ["Chunk", "Event", "Part", "Plan", "convert_chunk"]
 
@@ -61,10 +61,10 @@ class Event:
 
 @dataclass(slots=True)
 class Part:
-    """The flows of one batch: FLOW columns but ``rid``, and the chunk line index of each row."""
+    """The flows of one batch: a FLOW batch whose ``rid`` is still null, and the chunk line index of each row."""
 
     rel: np.ndarray
-    cols: dict[str, pa.Array]
+    batch: pa.RecordBatch
     upto: int  #: events before this line index come before this batch
 
 
@@ -192,7 +192,9 @@ def _convert_rows(tok: Tokens, rows: np.ndarray, plan: Plan, not_utf8: set[int],
     dictionary = pa.concat_arrays([_PROTO_DICT, pa.array(extra_names, pa.string())]) if extra_names else _PROTO_DICT
     cols["proto"] = pa.DictionaryArray.from_arrays(pa.array(pos.astype(np.int32)), dictionary, safe=False)
     cols["proto_num"] = pa.array(p.astype(np.int16), mask=None if known.all() else ~known)
-    return Part(rows[sel].astype(np.int64), cols, int(rows[-1]) + 1)
+    # the whole batch is built here, in the worker; the reader's thread only sets the record ids
+    batch = conform({**cols, "rid": pa.nulls(n, pa.int64())}, FLOW, n)
+    return Part(rows[sel].astype(np.int64), batch, int(rows[-1]) + 1)
 
 
 def _timestamps(ms: np.ndarray) -> pa.Array:

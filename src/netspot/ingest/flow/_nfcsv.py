@@ -38,7 +38,7 @@ from netspot.ingest._delimited import MAX_LINE_BYTES, LineTooLongError, read_chu
 from netspot.ingest.base import BATCH_ROWS, Source, record_ids
 from netspot.ingest.flow._nfchunk import Chunk, Event, Plan, convert_chunk
 from netspot.ingest.quarantine import Quarantine, QuarantineReason
-from netspot.schema import FLOW, conform
+from netspot.schema import FLOW
 
 __all__ = ["REQUIRED", "parse_header", "read_flows"]
 
@@ -52,6 +52,8 @@ WORKERS = max(1, min(2, os.cpu_count() or 1))
 CHUNK_BYTES = 2 << 20
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+_RID = FLOW.get_field_index("rid")
+_RID_FIELD = FLOW.field("rid")
 #: Bytes a part reads past its end for the line that straddles it (longer lines read more).
 _TAIL = 64 << 10
 
@@ -206,7 +208,7 @@ class _Sequencer:
                 rid = record_ids(self.src, first, n)
             else:
                 rid = pa.array(numbers + (self.src.number << 32))
-            yield conform({**part.cols, "rid": rid}, FLOW, n)
+            yield part.batch.set_column(_RID, _RID_FIELD, rid)
         for event in chunk.events[e:]:
             self._event(event, base)
         self.lines += chunk.nlines
