@@ -16,9 +16,7 @@ Examples
 
 from __future__ import annotations
 
-import lzma
 import struct
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
@@ -51,7 +49,7 @@ from netspot.ingest._pcap_index import (
     index_pcapng,
 )
 from netspot.ingest._pcap_text import ip_text
-from netspot.ingest.base import Source
+from netspot.ingest.base import DECOMPRESSION_ERRORS, Source
 from netspot.ingest.quarantine import Quarantine, QuarantineReason
 
 __all__ = [
@@ -141,7 +139,7 @@ class _Stream:
                 k = self.fh.readinto(view[got:])  # type: ignore[attr-defined]
             except EOFError:  # a cut compressed stream: keep what was read, the cut record is quarantined
                 k = 0
-            except (OSError, lzma.LZMAError, zlib.error) as exc:
+            except DECOMPRESSION_ERRORS as exc:
                 raise FormatError(f"cannot decompress: {exc}", Location(self.name, offset=self.base + got)) from exc
             if not k:
                 self.eof = True

@@ -16,8 +16,6 @@ record id of a row is stable whatever happens to the lines around it, and
 
 from __future__ import annotations
 
-import lzma
-import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from netspot.errors import FormatError, Location, TruncatedInputError
-from netspot.ingest.base import BATCH_ROWS, Source
+from netspot.ingest.base import BATCH_ROWS, DECOMPRESSION_ERRORS, Source
 from netspot.ingest.quarantine import Quarantine, QuarantineReason
 
 __all__ = [
@@ -144,7 +142,7 @@ def _named_errors(src: Source) -> Iterator[None]:
         yield
     except EOFError as exc:
         raise TruncatedInputError(f"compressed stream ends early: {exc}", Location(src.name)) from exc
-    except (OSError, lzma.LZMAError, zlib.error) as exc:
+    except DECOMPRESSION_ERRORS as exc:
         raise FormatError(f"cannot read: {exc}", Location(src.name)) from exc
 
 

@@ -14,9 +14,7 @@
 
 from __future__ import annotations
 
-import lzma
 import os
-import zlib
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,7 +30,7 @@ from netspot.ingest._zeek_header import KNOWN_TYPES, ZeekHeader, parse_directive
 from netspot.ingest._zeek_json import json_block
 from netspot.ingest._zeek_tsv import Segment, convert_segment
 from netspot.ingest._zeek_types import type_block
-from netspot.ingest.base import BATCH_ROWS, Source, record_ids
+from netspot.ingest.base import BATCH_ROWS, DECOMPRESSION_ERRORS, Source, record_ids
 from netspot.ingest.quarantine import Quarantine, QuarantineReason
 
 if TYPE_CHECKING:
@@ -67,7 +65,7 @@ def _chunks(src: Source) -> Iterator[bytes | _Cut]:
         while True:
             try:
                 data = fh.read(CHUNK_BYTES)
-            except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
+            except DECOMPRESSION_ERRORS as exc:
                 if not started and not carry:  # not one line could be read
                     error = TruncatedInputError if isinstance(exc, EOFError) else FormatError
                     raise error(f"cannot decompress: {exc}", Location(src.name)) from exc

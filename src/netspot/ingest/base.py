@@ -12,6 +12,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +25,10 @@ import pyarrow as pa
 from netspot.ingest.quarantine import Quarantine
 from netspot.schema import DataKind
 
-__all__ = ["BATCH_ROWS", "Reader", "Source", "record_ids"]
+__all__ = ["BATCH_ROWS", "DECOMPRESSION_ERRORS", "Reader", "Source", "record_ids"]
+
+#: What reading a cut or corrupt gzip/bzip2/xz file through :meth:`Source.open` can raise.
+DECOMPRESSION_ERRORS: tuple[type[Exception], ...] = (OSError, EOFError, lzma.LZMAError, zlib.error)
 
 #: Rows per record batch: large enough for vectorised work, small enough for bounded memory.
 BATCH_ROWS = 131_072

@@ -122,3 +122,15 @@ def test_temporary_flow_files_are_removed(shared: Path, tmp_path: Path, monkeypa
     monkeypatch.setattr(tempfile, "tempdir", None)
     read(shared / BEACON)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_corrupt_xz_capture_is_refused_naming_the_file(tmp_path: Path) -> None:
+    from netspot.errors import InputError
+    from netspot.ingest.base import Source
+    from netspot.ingest.flow.pcap_flow import PcapFlowReader
+    from netspot.ingest.quarantine import Quarantine
+
+    bad = tmp_path / "cut.pcap.xz"
+    bad.write_bytes(b"\xfd7zXZ\x00" + bytes(range(40)))
+    with pytest.raises(InputError, match=r"cut\.pcap\.xz: cannot decompress"):
+        list(PcapFlowReader().read(Source(bad), Quarantine(str(bad), "pcap-flow")))

@@ -34,19 +34,17 @@ True
 
 from __future__ import annotations
 
-import lzma
 import os
 import shutil
 import subprocess
 import tempfile
-import zlib
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pyarrow as pa
 
 from netspot.errors import FormatError, InputError, Location, TruncatedInputError
-from netspot.ingest.base import Reader, Source
+from netspot.ingest.base import DECOMPRESSION_ERRORS, Reader, Source
 from netspot.ingest.flow._nfcsv import parse_header, read_flows
 from netspot.ingest.quarantine import Quarantine, QuarantineReason
 from netspot.schema import DataKind
@@ -73,7 +71,7 @@ NFCAPD_MAGIC = b"\x0c\xa5"
 #: Size of the file header: 1.6's ``file_header_t`` (140 bytes), 1.7's ``fileHeaderV2_t`` (40 bytes).
 HEADER_BYTES = {1: 140, 2: 40}
 #: What reading a cut or corrupt compressed file raises (gzip, bzip2, xz through ``Source.open``).
-_DECOMPRESS_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
+_DECOMPRESS_ERRORS = DECOMPRESSION_ERRORS
 #: What nfdump prints on stderr (exit status 0) when a data block is cut short.
 _TRUNCATED = ("Short read", "read() error")
 _INSTALL = "nfdump is not installed: apt-get install nfdump (it provides nfdump, nfcapd and nfpcapd)"

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from netspot.errors import FormatError, InputError, Location
-from netspot.ingest.base import Reader, Source
+from netspot.errors import FormatError, InputError, Location, TruncatedInputError
+from netspot.ingest.base import DECOMPRESSION_ERRORS, Reader, Source
 from netspot.ingest.flow.nfdump import NfcapdReader
 from netspot.ingest.quarantine import Quarantine
 from netspot.schema import DataKind
@@ -101,8 +101,11 @@ class PcapFlowReader(Reader):
                 compressed = not _is_capture(fh.read(16))
             if compressed:  # nfpcapd (libpcap) reads plain captures only
                 capture = Path(tmp) / "capture"
-                with src.open() as fin, open(capture, "wb") as fout:
-                    shutil.copyfileobj(fin, fout, 1 << 20)
+                try:
+                    with src.open() as fin, open(capture, "wb") as fout:
+                        shutil.copyfileobj(fin, fout, 1 << 20)
+                except DECOMPRESSION_ERRORS as exc:
+                    raise TruncatedInputError(f"cannot decompress: {exc}", Location(src.name)) from exc
             flows = Path(tmp) / "flows"
             flows.mkdir()
             self._meter(capture, flows, src)
